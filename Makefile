@@ -1,0 +1,56 @@
+# The project's commands. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_ENV := DEBUG=true
+PG_URL ?= postgres://qa:qa@127.0.0.1:5432/qa_platform
+REDIS_URL ?= redis://127.0.0.1:6379/0
+# Debian packages WeasyPrint needs (Pango, HarfBuzz subsetting, a font), pdftotext for the PDF tests.
+DEBIAN_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+
+.PHONY: help install demo serve test lint test-services bench clean
+
+help:  ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+system-packages:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "Installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else echo "Please install these Debian packages first: sudo apt-get install $$missing"; exit 1; fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system-packages
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+static/vendor/bootstrap/css/bootstrap.min.css:
+	$(PY) scripts/fetch_assets.py
+
+install: $(STAMP) static/vendor/bootstrap/css/bootstrap.min.css  ## Install the project into .venv (and the Debian packages it needs)
+
+demo: install  ## Build the demo on the embedded database and serve it on http://127.0.0.1:8000
+	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v 0
+	$(DEMO_ENV) $(PY) manage.py seed_demo
+	@echo; echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops it)"; echo
+	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+test: install  ## Run the whole test suite on the embedded database (SQLite, tasks in-process)
+	$(PY) -m pytest -n 2 -q
+
+lint: install  ## ruff, ruff format --check and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+test-services: install  ## Run the suite on PostgreSQL and Redis, then the real-worker tests against a Celery worker
+	bash scripts/test_services.sh
+
+clean:  ## Remove the virtualenv, the demo database and collected files
+	rm -rf $(VENV) db.sqlite3* staticfiles media static/vendor

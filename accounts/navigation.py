@@ -1,0 +1,54 @@
+"""The navigation bar: each entry is shown only to people who may use it.
+
+Later features add their pages here, with the predicate from ``accounts.access`` that guards the
+page itself, so the menu and the page never disagree.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from accounts import access
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    allowed: Callable[[object, object], bool]  # (user, active membership) -> bool
+
+
+def _has_authority(user, membership) -> bool:
+    return membership is not None
+
+
+def _authority_overview(user, membership) -> bool:
+    return membership is not None and access.may_view_authority_overview(user, membership.authority_id)
+
+
+def _all_authorities(user, membership) -> bool:
+    return access.sees_all_authorities(user)
+
+
+def _admin(user, membership) -> bool:
+    return access.may_use_admin(user)
+
+
+ITEMS = [
+    NavItem("Home", "home", lambda user, membership: True),
+    NavItem("Teams", "accounts:teams", _has_authority),
+    NavItem("Authority", "accounts:authority", _authority_overview),
+    NavItem("All authorities", "accounts:authorities", _all_authorities),
+    NavItem("Admin", "admin:index", _admin),
+]
+
+
+def items_for(user, membership) -> list[dict[str, str]]:
+    if not user.is_authenticated:
+        return []
+    return [
+        {"label": item.label, "url": reverse(item.url_name), "url_name": item.url_name}
+        for item in ITEMS
+        if item.allowed(user, membership)
+    ]

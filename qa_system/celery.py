@@ -1,0 +1,25 @@
+"""The Celery application.
+
+Configuration comes from the Django settings prefixed ``CELERY_``. Without a broker the settings
+make every task run in-process when it is called (the embedded default). Periodic schedules live
+in the database (django-celery-beat) so that QA leads can change them in the admin; the defaults
+are created by ``manage.py setup_schedules`` from ``DEFAULT_SCHEDULES`` below.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qa_system.settings")
+
+app = Celery("qa_system")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# name -> (task, crontab fields). Later features add their jobs here.
+DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str]]] = {
+    "Clear expired sessions (nightly)": (
+        "accounts.tasks.clear_expired_sessions",
+        {"minute": "15", "hour": "2", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+    ),
+}

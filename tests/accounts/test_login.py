@@ -1,0 +1,76 @@
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.urls import reverse
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def _attempt(client, username, password):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+def test_login_with_the_right_password(personas, client):
+    response = _attempt(client, "alice", PASSWORD)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+
+
+def test_lockout_after_repeated_failures(personas, client):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert _attempt(client, "alice", "wrong").status_code == 200
+    locked = _attempt(client, "alice", "wrong")
+    assert locked.status_code == 429
+    # Still locked, even with the right password.
+    again = _attempt(client, "alice", PASSWORD)
+    assert again.status_code == 429
+    assert b"Too many failed sign-ins" in again.content
+
+
+def test_sessions_expire_after_inactivity():
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_COOKIE_AGE == 60 * 60
+
+
+def test_session_expiry_moves_with_each_request(personas, login):
+    client = login(personas.alice)
+    client.get(reverse("home"))
+    assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
+
+
+def test_logout_is_a_post(personas, login):
+    client = login(personas.alice)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_password_reset_sends_an_email(personas, client):
+    response = client.post(reverse("password_reset"), {"email": "alice@example.org"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert "alice@example.org" in mail.outbox[0].to
+
+
+def test_password_change(personas, login):
+    client = login(personas.alice)
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another-long-passphrase",
+            "new_password2": "another-long-passphrase",
+        },
+    )
+    assert response.status_code == 302
+    personas.alice.refresh_from_db()
+    assert personas.alice.check_password("another-long-passphrase")
+
+
+def test_login_page_renders_with_bootstrap(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert b"bootstrap.min.css" in response.content
+    assert "Content-Security-Policy" in response.headers

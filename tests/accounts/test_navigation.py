@@ -1,0 +1,49 @@
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+# What each role sees in the menu, and nothing more. Later features add their entries here.
+NAVIGATION = {
+    "alice": ["Home", "Teams"],
+    "bob": ["Home", "Teams"],
+    "quinn": ["Home", "Teams", "Authority", "Admin"],
+    "leah": ["Home", "Teams", "Authority"],
+    "charlie": ["Home", "Teams"],
+    "ana": ["Home", "All authorities"],
+    "pat": ["Home", "All authorities", "Admin"],
+}
+
+
+@pytest.mark.parametrize("name, expected", NAVIGATION.items())
+def test_navigation_shows_each_role_what_it_may_use(personas, login, name, expected):
+    response = login(getattr(personas, name)).get(reverse("home"))
+    assert [item["label"] for item in response.context["nav_items"]] == expected
+
+
+# Pages behind each menu entry, with who may open them.
+PAGES = {
+    "accounts:teams": {"alice", "bob", "quinn", "leah", "charlie"},
+    "accounts:authority": {"quinn", "leah"},
+    "accounts:authorities": {"ana", "pat"},
+}
+
+
+@pytest.mark.parametrize("url_name, allowed", PAGES.items())
+def test_pages_agree_with_the_menu(personas, client, url_name, allowed):
+    for name in NAVIGATION:
+        client.force_login(getattr(personas, name), backend="django.contrib.auth.backends.ModelBackend")
+        status = client.get(reverse(url_name)).status_code
+        assert status == (200 if name in allowed else 403), (name, url_name, status)
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(reverse("accounts:teams"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_active_authority_is_shown(personas, login):
+    response = login(personas.alice).get(reverse("home"))
+    assert b"Ashdown" in response.content
+    assert b"Practitioner" in response.content

@@ -1,0 +1,50 @@
+"""Tenancy, the first security property: charlie (authority B) gets the same 404 on every URL of
+an authority-A object as on a URL of an object that does not exist.
+
+Every new URL that shows one tenant-owned object is added to ``OBJECT_URLS``: a name, the URL
+name, and a function from the personas to the URL's keyword arguments.
+"""
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+OBJECT_URLS = [
+    ("team page", "accounts:team", lambda p: {"pk": p.team_a.pk}),
+]
+
+MISSING = 987_654_321
+
+
+@pytest.mark.parametrize("label, url_name, kwargs", OBJECT_URLS, ids=[row[0] for row in OBJECT_URLS])
+def test_charlie_gets_404_on_authority_a_objects(personas, login, label, url_name, kwargs):
+    client = login(personas.charlie)
+    own = client.get(reverse(url_name, kwargs=kwargs(personas)))
+    missing_kwargs = {key: MISSING for key in kwargs(personas)}
+    missing = client.get(reverse(url_name, kwargs=missing_kwargs))
+    assert own.status_code == 404
+    assert missing.status_code == 404
+    assert own.content == missing.content
+
+
+@pytest.mark.parametrize("label, url_name, kwargs", OBJECT_URLS, ids=[row[0] for row in OBJECT_URLS])
+def test_alice_opens_her_authoritys_objects(personas, login, label, url_name, kwargs):
+    assert login(personas.alice).get(reverse(url_name, kwargs=kwargs(personas))).status_code == 200
+
+
+# Admin change pages of authority-A rows, which B's QA lead must not reach.
+ADMIN_URLS = [
+    ("authority", "admin:accounts_authority_change", lambda p: p.authority_a.pk),
+    ("team", "admin:accounts_team_change", lambda p: p.team_a.pk),
+    ("member", "admin:accounts_user_change", lambda p: p.alice.pk),
+    ("membership", "admin:accounts_membership_change", lambda p: p.alice.memberships.get().pk),
+]
+
+
+@pytest.mark.parametrize("label, url_name, pk", ADMIN_URLS, ids=[row[0] for row in ADMIN_URLS])
+def test_other_qa_lead_cannot_open_authority_a_rows_in_admin(personas, login, label, url_name, pk):
+    response = login(personas.quentin).get(reverse(url_name, args=[pk(personas)]))
+    # The admin answers "does not exist" (a redirect to its index) for rows outside the queryset.
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")
