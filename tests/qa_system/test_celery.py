@@ -16,7 +16,9 @@ def test_tasks_run_in_process_without_a_broker():
 
 
 @pytest.mark.services
+@pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_task():
+    # The worker stores the result in the test database (django-celery-results), where get() reads it.
     assert settings.CELERY_TASK_ALWAYS_EAGER is False
     result = ping.delay("worker")
     assert result.get(timeout=60) == "pong:worker"
