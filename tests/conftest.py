@@ -8,6 +8,7 @@
 """
 
 import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -68,3 +69,14 @@ def login(client):
 
 
 __all__ = ["PASSWORD", "make_personas"]
+
+
+EXTERNAL_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "external"
+
+
+@pytest.fixture
+def external_data() -> Path:
+    """The sample returns written by others, in ../shared/data/external/ (read, never copied)."""
+    if not EXTERNAL_DATA.is_dir():
+        pytest.skip(f"the shared sample data folder {EXTERNAL_DATA} is absent")
+    return EXTERNAL_DATA

@@ -1,0 +1,210 @@
+"""Case activity as the statutory returns describe it.
+
+Identities follow ``shared/spec/measures.md``: a child is (authority, LA child id); each event is
+(child, its start date). Importing the same record again updates it in place.
+
+Data minimisation: the birth month is stored, never the date of birth; postcodes keep only their
+outward part; UPNs and names are never stored.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from accounts.models import Authority, Team
+
+
+class ChildQuerySet(models.QuerySet["Child"]):
+    def for_user(self, user) -> "ChildQuerySet":
+        from accounts import access
+
+        return self.filter(authority_id__in=access.authority_ids(user, access.CASE_ROLES))
+
+
+class Child(models.Model):
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="children")
+    la_child_id = models.CharField("LA child ID", max_length=40)
+    birth_month = models.DateField(null=True, blank=True, help_text="First day of the month of birth.")
+    sex = models.CharField(max_length=10, blank=True, help_text="Code as returned (CIN Sex/GenderCurrent, SSDA903 SEX).")
+    ethnicity = models.CharField(max_length=10, blank=True)
+    disabilities = models.JSONField(default=list, blank=True)
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="children")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ChildQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "children"
+        ordering = ["la_child_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "la_child_id"], name="child_unique_in_authority")
+        ]
+
+    def __str__(self) -> str:
+        return self.la_child_id
+
+
+class ChildEvent(models.Model):
+    """Common shape: every event belongs to one child and is identified by its start date."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class Referral(ChildEvent):
+    """A CIN episode: from the referral to its closure (CINdetails)."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="referrals")
+    referral_date = models.DateField()
+    referral_source = models.CharField(max_length=4, blank=True)
+    primary_need = models.CharField(max_length=4, blank=True)
+    nfa = models.BooleanField("no further action", null=True, blank=True)
+    closure_date = models.DateField(null=True, blank=True)
+    closure_reason = models.CharField(max_length=4, blank=True)
+    initial_cpc_date = models.DateField(null=True, blank=True, help_text="DateOfInitialCPC of the episode.")
+
+    class Meta:
+        ordering = ["referral_date"]
+        constraints = [models.UniqueConstraint(fields=["child", "referral_date"], name="referral_identity")]
+        indexes = [models.Index(fields=["referral_date"])]
+
+
+class Assessment(ChildEvent):
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="assessments")
+    start_date = models.DateField()
+    internal_review_date = models.DateField(null=True, blank=True)
+    authorisation_date = models.DateField(null=True, blank=True)
+    factors = models.JSONField(default=list, blank=True)
+    referral_date = models.DateField(null=True, blank=True, help_text="The episode it was recorded under.")
+
+    class Meta:
+        ordering = ["start_date"]
+        constraints = [models.UniqueConstraint(fields=["child", "start_date"], name="assessment_identity")]
+        indexes = [models.Index(fields=["authorisation_date"])]
+
+
+class CINPlan(ChildEvent):
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="cin_plans")
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    referral_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "CIN plan"
+        ordering = ["start_date"]
+        constraints = [models.UniqueConstraint(fields=["child", "start_date"], name="cin_plan_identity")]
+
+
+class Section47(ChildEvent):
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="section47s")
+    start_date = models.DateField()
+    icpc_target = models.DateField("ICPC target", null=True, blank=True)
+    icpc_date = models.DateField("initial child protection conference", null=True, blank=True)
+    icpc_not_required = models.BooleanField("ICPC not required", null=True, blank=True)
+    referral_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "section 47 enquiry"
+        verbose_name_plural = "section 47 enquiries"
+        ordering = ["start_date"]
+        constraints = [models.UniqueConstraint(fields=["child", "start_date"], name="section47_identity")]
+        indexes = [models.Index(fields=["icpc_date"])]
+
+
+class CPPlan(ChildEvent):
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="cp_plans")
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    initial_category = models.CharField(max_length=4, blank=True)
+    latest_category = models.CharField(max_length=4, blank=True)
+    previous_plans = models.PositiveSmallIntegerField(null=True, blank=True)
+    review_dates = models.JSONField(default=list, blank=True)
+    referral_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "child protection plan"
+        ordering = ["start_date"]
+        constraints = [models.UniqueConstraint(fields=["child", "start_date"], name="cp_plan_identity")]
+        indexes = [models.Index(fields=["start_date"]), models.Index(fields=["end_date"])]
+
+
+class CareEpisode(ChildEvent):
+    """A looked-after episode (SSDA903 Episodes, or Annex A list 8)."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="care_episodes")
+    start_date = models.DateField("DECOM")
+    reason_new_episode = models.CharField("RNE", max_length=2, blank=True)
+    legal_status = models.CharField("LS", max_length=4, blank=True)
+    category_of_need = models.CharField("CIN", max_length=4, blank=True)
+    placement = models.CharField("PLACE", max_length=4, blank=True)
+    placement_provider = models.CharField("PLACE_PROVIDER", max_length=4, blank=True)
+    end_date = models.DateField("DEC", null=True, blank=True)
+    reason_end = models.CharField("REC", max_length=4, blank=True)
+    reason_place_change = models.CharField(max_length=8, blank=True)
+    home_postcode_district = models.CharField(max_length=4, blank=True, help_text="Outward part only.")
+    placement_postcode_district = models.CharField(max_length=4, blank=True, help_text="Outward part only.")
+    urn = models.CharField("URN", max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["start_date"]
+        constraints = [models.UniqueConstraint(fields=["child", "start_date"], name="care_episode_identity")]
+        indexes = [models.Index(fields=["start_date"]), models.Index(fields=["end_date"])]
+
+
+class ImportFormat(models.TextChoices):
+    CIN_CENSUS = "cin_census", "CIN census XML"
+    SSDA903_HEADER = "ssda903_header", "SSDA903 header CSV"
+    SSDA903_EPISODES = "ssda903_episodes", "SSDA903 episodes CSV"
+    ANNEX_A = "annex_a", "Ofsted Annex A workbook"
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", "Waiting"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Imported"
+    REJECTED = "rejected", "Rejected"
+
+
+class ImportRunQuerySet(models.QuerySet["ImportRun"]):
+    def for_user(self, user) -> "ImportRunQuerySet":
+        from accounts import access
+
+        return self.filter(authority_id__in=access.authority_ids(user, access.AUTHORITY_WIDE_ROLES))
+
+
+class ImportRun(models.Model):
+    """One file imported into one authority: who, when, what was stored and what was rejected."""
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="import_runs")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    upload = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    file_format = models.CharField(max_length=20, choices=ImportFormat.choices, blank=True)
+    allow_other_authority = models.BooleanField(
+        default=False, help_text="Import a CIN census whose LEA is another authority's."
+    )
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    stored = models.PositiveIntegerField(default=0, help_text="Records new to the platform.")
+    updated = models.PositiveIntegerField(default=0, help_text="Records already present whose fields changed.")
+    unchanged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True, help_text="Why the whole file was rejected.")
+
+    objects = ImportRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} → {self.authority.code}"
