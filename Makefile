@@ -35,9 +35,19 @@ static/vendor/bootstrap/css/bootstrap.min.css:
 
 install: $(STAMP) static/vendor/bootstrap/css/bootstrap.min.css  ## Install the project into .venv (and the Debian packages it needs)
 
+DEMO_AUTHORITIES := 991:quinn 992:quentin 993:queenie
+
 demo: install  ## Build the demo on the embedded database and serve it on http://127.0.0.1:8000
 	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v 0
-	$(DEMO_ENV) $(PY) manage.py seed_demo
+	$(DEMO_ENV) $(PY) manage.py seed_demo --quiet
+	@# Made-up returns for the three demo authorities, imported by each one's QA lead as a user would.
+	$(DEMO_ENV) $(PY) manage.py generate_returns --authorities 3 --codes 991,992,993 \
+	  --names Ashdown,Brackenford,Calderbridge --children-per-authority 400 --seed 2026 --out demo-returns
+	@set -o pipefail; for pair in $(DEMO_AUTHORITIES); do code=$${pair%%:*}; lead=$${pair#*:}; \
+	  $(DEMO_ENV) $(PY) manage.py import_returns --authority $$code --user $$lead demo-returns/$$code/* | grep -v "^  rejected" || exit 1; \
+	done
+	$(DEMO_ENV) $(PY) manage.py compute_measures
+	@echo; $(DEMO_ENV) $(PY) manage.py seed_demo --logins
 	@echo; echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops it)"; echo
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 

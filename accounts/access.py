@@ -129,6 +129,10 @@ def may_view_authority_overview(user, authority: Authority | int | None) -> bool
     return bool(roles(user, authority) & AUTHORITY_WIDE_ROLES)
 
 
+def may_import_returns(user, authority: Authority | int | None) -> bool:
+    return Role.QA_LEAD in roles(user, authority)
+
+
 def may_manage_authority(user, authority: Authority | int | None) -> bool:
     return Role.QA_LEAD in roles(user, authority) or bool(is_platform_admin(user))
 
@@ -146,6 +150,8 @@ def get_for_user_or_404(source: type[Model] | QuerySet, user, **lookup) -> Any:
 # An app label as a permission decides whether the admin lists the app at all.
 rules.add_perm("accounts", is_platform_admin | is_qa_lead_somewhere)
 rules.add_perm("django_celery_beat", is_platform_admin)
+rules.add_perm("cases", is_qa_lead_somewhere)
+rules.add_perm("cases.view_importrun", is_qa_lead_of)
 rules.add_perm("django_celery_results", is_platform_admin)
 rules.add_perm("accounts.view_authority", is_platform_admin | is_qa_lead_of)
 rules.add_perm("accounts.change_authority", is_platform_admin | is_qa_lead_of)

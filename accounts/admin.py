@@ -31,13 +31,13 @@ def role_choices(request):
     return [(value, label) for value, label in Role.choices if value not in PLATFORM_ROLES]
 
 
-class ScopedAdmin(ObjectPermissionsModelAdminMixin, SimpleHistoryAdmin):
+class AuthorityScopedMixin:
     """Rows limited to the authorities the user manages; foreign keys likewise."""
 
     authority_path = "authority"
 
     def get_queryset(self, request):
-        queryset = self.model.objects.for_user(request.user)
+        queryset = self.model.objects.for_user(request.user)  # type: ignore[attr-defined]
         if not access.is_platform_admin(request.user):
             queryset = queryset.filter(**{f"{self.authority_path}__in": managed_authorities(request)})
         return queryset
@@ -47,11 +47,19 @@ class ScopedAdmin(ObjectPermissionsModelAdminMixin, SimpleHistoryAdmin):
             kwargs["queryset"] = managed_authorities(request)
         elif db_field.name == "team":
             kwargs["queryset"] = Team.objects.filter(authority__in=managed_authorities(request))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+class ScopedAdmin(AuthorityScopedMixin, ObjectPermissionsModelAdminMixin, admin.ModelAdmin):
+    pass
+
+
+class ScopedHistoryAdmin(AuthorityScopedMixin, ObjectPermissionsModelAdminMixin, SimpleHistoryAdmin):
+    """For models a person edits: their history is shown beside each row."""
 
 
 @admin.register(Authority)
-class AuthorityAdmin(ScopedAdmin):
+class AuthorityAdmin(ScopedHistoryAdmin):
     authority_path = "pk"
     list_display = ["code", "name", "region", "sofs_started_on"]
     list_filter = ["region"]
@@ -71,7 +79,7 @@ class TeamAdminForm(forms.ModelForm):
 
 
 @admin.register(Team)
-class TeamAdmin(ScopedAdmin):
+class TeamAdmin(ScopedHistoryAdmin):
     form = TeamAdminForm
     list_display = ["name", "authority", "service_area"]
     list_filter = ["service_area"]
@@ -90,7 +98,7 @@ class MembershipForm(forms.ModelForm):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ScopedAdmin):
+class MembershipAdmin(ScopedHistoryAdmin):
     form = MembershipForm
     list_display = ["user", "authority", "team", "role"]
     list_filter = ["role"]

@@ -27,6 +27,10 @@ def _authority_overview(user, membership) -> bool:
     return membership is not None and access.may_view_authority_overview(user, membership.authority_id)
 
 
+def _cases(user, membership) -> bool:
+    return membership is not None and access.may_view_cases(user, membership.authority_id)
+
+
 def _all_authorities(user, membership) -> bool:
     return access.sees_all_authorities(user)
 
@@ -37,6 +41,8 @@ def _admin(user, membership) -> bool:
 
 ITEMS = [
     NavItem("Home", "home", lambda user, membership: True),
+    NavItem("Cases", "cases:list", _cases),
+    NavItem("Imports", "cases:imports", _authority_overview),
     NavItem("Teams", "accounts:teams", _has_authority),
     NavItem("Authority", "accounts:authority", _authority_overview),
     NavItem("All authorities", "accounts:authorities", _all_authorities),

@@ -24,7 +24,9 @@ class Child(models.Model):
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="children")
     la_child_id = models.CharField("LA child ID", max_length=40)
     birth_month = models.DateField(null=True, blank=True, help_text="First day of the month of birth.")
-    sex = models.CharField(max_length=10, blank=True, help_text="Code as returned (CIN Sex/GenderCurrent, SSDA903 SEX).")
+    sex = models.CharField(
+        max_length=10, blank=True, help_text="Code as returned (CIN Sex/GenderCurrent, SSDA903 SEX)."
+    )
     ethnicity = models.CharField(max_length=10, blank=True)
     disabilities = models.JSONField(default=list, blank=True)
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="children")
@@ -195,7 +197,9 @@ class ImportRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     stored = models.PositiveIntegerField(default=0, help_text="Records new to the platform.")
-    updated = models.PositiveIntegerField(default=0, help_text="Records already present whose fields changed.")
+    updated = models.PositiveIntegerField(
+        default=0, help_text="Records already present whose fields changed."
+    )
     unchanged = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     problems = models.JSONField(default=list, blank=True)

@@ -8,5 +8,6 @@ urlpatterns = [
     path("healthz", account_views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("accounts.urls")),
+    path("", include("cases.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,8 @@
 """factory_boy factories for the platform's models. ``.build()`` makes unsaved rows for tests
 that need no database."""
 
+from datetime import date, timedelta
+
 import factory
 
 from accounts.models import Authority, Membership, Role, ServiceArea, Team, User
@@ -51,3 +53,52 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     authority = factory.SubFactory(AuthorityFactory)
     role = Role.PRACTITIONER
     team = None
+
+
+class ChildFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cases.Child"
+
+    authority = factory.SubFactory(AuthorityFactory)
+    la_child_id = factory.Sequence(lambda n: f"C{n:06d}")
+    sex = "1"
+    ethnicity = "WBRI"
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cases.Referral"
+
+    child = factory.SubFactory(ChildFactory)
+    referral_date = factory.Sequence(lambda n: date(2024, 4, 1) + timedelta(days=n))
+
+
+class CPPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cases.CPPlan"
+
+    child = factory.SubFactory(ChildFactory)
+    start_date = factory.Sequence(lambda n: date(2024, 5, 1) + timedelta(days=n))
+    initial_category = "NEG"
+
+
+class CareEpisodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cases.CareEpisode"
+
+    child = factory.SubFactory(ChildFactory)
+    start_date = factory.Sequence(lambda n: date(2024, 6, 1) + timedelta(days=n))
+    reason_new_episode = "S"
+    placement = "U1"
+
+
+class ImportRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cases.ImportRun"
+
+    authority = factory.SubFactory(AuthorityFactory)
+    filename = "cin_census_2025.xml"
+    file_format = "cin_census"
+    status = "done"
+    progress = 100
+    stored = 3

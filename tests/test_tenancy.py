@@ -10,9 +10,27 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
+
+def _child_a(p):
+    from tests.factories import ChildFactory
+
+    return {"pk": ChildFactory(authority=p.authority_a).pk}
+
+
+def _import_run_a(p):
+    from tests.factories import ImportRunFactory
+
+    return {"pk": ImportRunFactory(authority=p.authority_a).pk}
+
+
 OBJECT_URLS = [
     ("team page", "accounts:team", lambda p: {"pk": p.team_a.pk}),
+    ("case page", "cases:detail", _child_a),
+    ("import report", "cases:import", _import_run_a),
 ]
+
+# People of authority A who may open each page (alice is a practitioner, leah a leader).
+OWNER = {"import report": "leah"}
 
 MISSING = 987_654_321
 
@@ -20,8 +38,9 @@ MISSING = 987_654_321
 @pytest.mark.parametrize("label, url_name, kwargs", OBJECT_URLS, ids=[row[0] for row in OBJECT_URLS])
 def test_charlie_gets_404_on_authority_a_objects(personas, login, label, url_name, kwargs):
     client = login(personas.charlie)
-    own = client.get(reverse(url_name, kwargs=kwargs(personas)))
-    missing_kwargs = {key: MISSING for key in kwargs(personas)}
+    found = kwargs(personas)
+    own = client.get(reverse(url_name, kwargs=found))
+    missing_kwargs = {key: MISSING for key in found}
     missing = client.get(reverse(url_name, kwargs=missing_kwargs))
     assert own.status_code == 404
     assert missing.status_code == 404
@@ -29,8 +48,9 @@ def test_charlie_gets_404_on_authority_a_objects(personas, login, label, url_nam
 
 
 @pytest.mark.parametrize("label, url_name, kwargs", OBJECT_URLS, ids=[row[0] for row in OBJECT_URLS])
-def test_alice_opens_her_authoritys_objects(personas, login, label, url_name, kwargs):
-    assert login(personas.alice).get(reverse(url_name, kwargs=kwargs(personas))).status_code == 200
+def test_authority_a_staff_open_their_objects(personas, login, label, url_name, kwargs):
+    owner = getattr(personas, OWNER.get(label, "alice"))
+    assert login(owner).get(reverse(url_name, kwargs=kwargs(personas))).status_code == 200
 
 
 # Admin change pages of authority-A rows, which B's QA lead must not reach.
@@ -39,6 +59,7 @@ ADMIN_URLS = [
     ("team", "admin:accounts_team_change", lambda p: p.team_a.pk),
     ("member", "admin:accounts_user_change", lambda p: p.alice.pk),
     ("membership", "admin:accounts_membership_change", lambda p: p.alice.memberships.get().pk),
+    ("import run", "admin:cases_importrun_change", lambda p: _import_run_a(p)["pk"]),
 ]
 
 

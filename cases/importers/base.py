@@ -28,7 +28,13 @@ class Problem:
     where: str = ""  # "line 12", "sheet List 3 row 7", "Child 4 CINdetails 2"
 
     def as_dict(self) -> dict[str, str]:
-        return {"file": self.file, "child": self.child, "field": self.field, "reason": self.reason, "where": self.where}
+        return {
+            "file": self.file,
+            "child": self.child,
+            "field": self.field,
+            "reason": self.reason,
+            "where": self.where,
+        }
 
 
 # The tables a batch fills, with each one's identity field (besides the child).
@@ -89,7 +95,9 @@ def parse_date(value: str | None, field_name: str, *, formats: tuple[str, ...] =
             return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date, no time zone
         except ValueError:
             continue
-    expected = " or ".join(fmt.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD") for fmt in formats)
+    expected = " or ".join(
+        fmt.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD") for fmt in formats
+    )
     raise RecordRejected(field_name, f"{text!r} is not a valid date ({expected})")
 
 

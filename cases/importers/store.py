@@ -71,9 +71,9 @@ def _upsert(
         row = model(pk=stored["id"], **{name: fields[name] for name in names})
         changed[tuple(sorted(names))].append(row)
         result.updated += 1
-    model.objects.bulk_create(new_rows, batch_size=CHUNK)
-    for names, rows in changed.items():
-        model.objects.bulk_update(rows, list(names), batch_size=CHUNK)
+    model._default_manager.bulk_create(new_rows, batch_size=CHUNK)
+    for changed_names, rows in changed.items():
+        model._default_manager.bulk_update(rows, list(changed_names), batch_size=CHUNK)
     return result
 
 
@@ -82,14 +82,25 @@ def _existing(queryset: models.QuerySet, key_fields: Iterable[str], keys: list, 
     key_fields = list(key_fields)
     for part in chunks(keys):
         for row in queryset.filter(**{lookup: part}).values():
-            found[tuple(row[name] for name in key_fields) if len(key_fields) > 1 else row[key_fields[0]]] = row
+            found[tuple(row[name] for name in key_fields) if len(key_fields) > 1 else row[key_fields[0]]] = (
+                row
+            )
     return found
+
+
+def _event_builder(model: type[models.Model]) -> Callable[[Any, dict[str, Any]], models.Model]:
+    def build(key: Any, fields: dict[str, Any]) -> models.Model:
+        return model(child_id=key[0], **fields)
+
+    return build
 
 
 def _resolve_teams(batch: Batch, authority: Authority) -> None:
     """Annex A names the allocated team: link the child to the authority's team of that name, if any."""
     names = {fields["team_name"] for fields in batch.children.values() if fields.get("team_name")}
-    teams = {team.name.casefold(): team.pk for team in Team.objects.filter(authority=authority)} if names else {}
+    teams = (
+        {team.name.casefold(): team.pk for team in Team.objects.filter(authority=authority)} if names else {}
+    )
     for fields in batch.children.values():
         name = fields.pop("team_name", None)
         if name and name.strip().casefold() in teams:
@@ -117,15 +128,20 @@ def store_batch(
     id_of = dict(
         row
         for part in chunks(child_ids)
-        for row in Child.objects.filter(authority=authority, la_child_id__in=part).values_list("la_child_id", "id")
+        for row in Child.objects.filter(authority=authority, la_child_id__in=part).values_list(
+            "la_child_id", "id"
+        )
     )
     for step, (table, identity) in enumerate(EVENT_TABLES.items(), start=1):
         model = MODELS[table]
         incoming = {(id_of[child], day): fields for (child, day), fields in batch.events[table].items()}
         existing = _existing(
-            model.objects.all(), ["child_id", identity], sorted({key[0] for key in incoming}), "child_id__in"
+            model._default_manager.all(),
+            ["child_id", identity],
+            sorted({key[0] for key in incoming}),
+            "child_id__in",
         )
-        result.add(_upsert(model, existing, incoming, lambda key, fields, m=model: m(child_id=key[0], **fields)))
+        result.add(_upsert(model, existing, incoming, _event_builder(model)))
         if on_progress:
             on_progress(step / len(EVENT_TABLES))
     return result

@@ -25,7 +25,7 @@ def _admin_models(response):
 def test_qa_lead_sees_only_people_and_teams(personas, login):
     response = login(personas.quinn).get(reverse("admin:index"))
     assert response.status_code == 200
-    assert _admin_models(response) == ["Authority", "Membership", "Team", "User"]
+    assert _admin_models(response) == ["Authority", "ImportRun", "MeasureValue", "Membership", "Team", "User"]
 
 
 def test_platform_admin_also_sees_schedules(personas, login):

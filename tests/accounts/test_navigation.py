@@ -5,11 +5,11 @@ pytestmark = pytest.mark.django_db
 
 # What each role sees in the menu, and nothing more. Later features add their entries here.
 NAVIGATION = {
-    "alice": ["Home", "Teams"],
-    "bob": ["Home", "Teams"],
-    "quinn": ["Home", "Teams", "Authority", "Admin"],
-    "leah": ["Home", "Teams", "Authority"],
-    "charlie": ["Home", "Teams"],
+    "alice": ["Home", "Cases", "Teams"],
+    "bob": ["Home", "Cases", "Teams"],
+    "quinn": ["Home", "Cases", "Imports", "Teams", "Authority", "Admin"],
+    "leah": ["Home", "Cases", "Imports", "Teams", "Authority"],
+    "charlie": ["Home", "Cases", "Teams"],
     "ana": ["Home", "All authorities"],
     "pat": ["Home", "All authorities", "Admin"],
 }
@@ -23,6 +23,8 @@ def test_navigation_shows_each_role_what_it_may_use(personas, login, name, expec
 
 # Pages behind each menu entry, with who may open them.
 PAGES = {
+    "cases:list": {"alice", "bob", "quinn", "leah", "charlie"},
+    "cases:imports": {"quinn", "leah"},
     "accounts:teams": {"alice", "bob", "quinn", "leah", "charlie"},
     "accounts:authority": {"quinn", "leah"},
     "accounts:authorities": {"ana", "pat"},

@@ -1,0 +1,169 @@
+"""Writes for case data: importing statutory returns.
+
+An import is two steps so that the web upload can hand the work to a Celery worker:
+``import_run_create`` records the file (who, what, when) and ``import_run_execute`` detects the
+format, parses, checks, and stores the records in one transaction. A file that cannot be read at
+all is rejected whole and nothing from it is stored; records that cannot be used are listed in the
+run's problems while the rest is stored. The uploaded file is deleted once the run has finished:
+it holds identifiers (UPNs, dates of birth) the platform does not keep.
+"""
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Authority
+from cases.importers.base import FileRejected
+from cases.importers.registry import IMPORTERS
+from cases.importers.store import store_batch
+from cases.models import ImportFormat, ImportRun, ImportStatus
+
+logger = logging.getLogger(__name__)
+
+HEAD_BYTES = 64 * 1024
+
+
+def _now():
+    return timezone.now()
+
+
+def _digest(handle) -> tuple[str, int]:
+    sha, size = hashlib.sha256(), 0
+    for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+        sha.update(chunk)
+        size += len(chunk)
+    handle.seek(0)
+    return sha.hexdigest(), size
+
+
+@transaction.atomic
+def import_run_create(
+    *, authority: Authority, file: UploadedFile | File, acting_user=None, allow_other_authority: bool = False
+) -> ImportRun:
+    """Keep the file until it is imported, and record who brought it."""
+    name = Path(file.name or "upload").name
+    sha256, size = _digest(file)
+    run = ImportRun(
+        authority=authority,
+        imported_by=acting_user,
+        filename=name[:255],
+        sha256=sha256,
+        size=size,
+        allow_other_authority=allow_other_authority,
+    )
+    run.upload.save(name, file, save=False)
+    run.save()
+    return run
+
+
+def detect_format(head: bytes, filename: str) -> tuple[str, object]:
+    for importer in IMPORTERS:
+        found = importer.detect(head, filename)
+        if found:
+            return found, importer
+    raise FileRejected(
+        "The file is not a CIN census XML, an SSDA903 header or episodes CSV, or an Ofsted Annex A workbook."
+    )
+
+
+def _progress(run: ImportRun, percent: int) -> None:
+    ImportRun.objects.filter(pk=run.pk).update(progress=percent)
+
+
+def _finish(run: ImportRun, **fields) -> ImportRun:
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run.finished_at = _now()
+    run.progress = 100
+    run.save()
+    if run.upload:
+        run.upload.delete(save=True)
+    return run
+
+
+def import_run_execute(*, import_run_id: int, recompute: bool = False) -> ImportRun:
+    """Import one recorded file. Safe to call twice: only a waiting run is claimed.
+
+    With ``recompute``, the authority's measures are recomputed once the records are stored.
+    """
+    claimed = ImportRun.objects.filter(pk=import_run_id, status=ImportStatus.PENDING).update(
+        status=ImportStatus.RUNNING, started_at=_now(), progress=5
+    )
+    run = ImportRun.objects.select_related("authority").get(pk=import_run_id)
+    if not claimed:
+        return run
+    try:
+        if run.size == 0:
+            raise FileRejected("The file is empty.")
+        if run.size > settings.QA_IMPORT_MAX_BYTES:
+            raise FileRejected(
+                f"The file is {run.size:,} bytes; the limit is {settings.QA_IMPORT_MAX_BYTES:,} bytes."
+            )
+        path = Path(run.upload.path)
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+        file_format, importer = detect_format(head, run.filename)
+        ImportRun.objects.filter(pk=run.pk).update(file_format=file_format, progress=10)
+        run.file_format = file_format
+        batch = importer.parse(path, file_format, run.filename)  # type: ignore[attr-defined]
+        _check_authority(run, batch.authority_code)
+        _progress(run, 60)
+        result = store_batch(batch, run.authority)
+    except FileRejected as rejection:
+        return _finish(run, status=ImportStatus.REJECTED, error=str(rejection))
+    except Exception as error:
+        logger.exception("Import %s failed", run.pk)
+        _finish(
+            run,
+            status=ImportStatus.REJECTED,
+            error=f"The import failed unexpectedly ({type(error).__name__}).",
+        )
+        raise
+    run = _finish(
+        run,
+        status=ImportStatus.DONE,
+        stored=result.stored,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        rejected=len(batch.problems),
+        problems=[problem.as_dict() for problem in batch.problems],
+    )
+    if recompute and (run.stored or run.updated):
+        from outcomes.tasks import compute_measures
+
+        transaction.on_commit(lambda: compute_measures.delay([run.authority_id]))
+    return run
+
+
+def _check_authority(run: ImportRun, code: str | None) -> None:
+    if code is None or run.allow_other_authority:
+        return
+    if code.strip() != run.authority.code:
+        raise FileRejected(
+            f"This CIN census is for LA {code.strip()}, not {run.authority.name} ({run.authority.code}). "
+            "Import it into the right authority, or confirm that it belongs here."
+        )
+
+
+def import_files(
+    *, authority: Authority, paths: Iterable[Path], acting_user=None, allow_other_authority: bool = False
+) -> list[ImportRun]:
+    """Import files from disk in this process (the command line and the demo)."""
+    runs = []
+    for path in paths:
+        with Path(path).open("rb") as handle:
+            run = import_run_create(
+                authority=authority,
+                file=File(handle, name=Path(path).name),
+                acting_user=acting_user,
+                allow_other_authority=allow_other_authority,
+            )
+        runs.append(import_run_execute(import_run_id=run.pk))
+    return runs

@@ -1,0 +1,194 @@
+"""The registry of measures: one definition per stable key (keys appear in exports and URLs).
+
+Each ``Measure`` carries its key, name, kind ("count" or "rate"), its numerator and denominator
+in plain English, the direction of improvement ("up", "down" or None when neither is better),
+the key of the results-logic node it informs, and ``compute``.
+
+``compute(*, period_type, authority_ids, by_team)`` returns ``{(authority_id, team_id,
+period_start): (numerator, denominator)}`` for the periods with records (``team_id`` None for the
+whole authority), in a number of queries that does not depend on the number of children.
+
+Which rows are stored (``outcomes.services.measures_compute``):
+
+- for each authority, every period of each type (month, financial quarter, financial year) from
+  the one containing the earliest to the one containing the latest date of any of its case
+  records (referral date, assessment authorisation, ICPC date, CP plan start and end, care
+  episode start and end), for every measure; periods without records get 0;
+- for each team that has children, the same over that team's children only, from the period of
+  the earliest to that of the latest date of their records;
+- a count stores its count as the numerator and the value, with no denominator;
+- a rate whose denominator is 0 is stored with numerator 0, denominator 0 and value NULL (it has
+  no value, it is not 0%); otherwise value = numerator / denominator rounded half-up to 4 places.
+
+Later features add measures (audit fidelity, moderation, surveys, coverage) with the same shape.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from outcomes import case_measures
+from outcomes.case_measures import Counts
+
+Kind = Literal["count", "rate"]
+Direction = Literal["up", "down"] | None
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    name: str
+    kind: Kind
+    numerator: str
+    denominator: str  # empty for counts
+    direction: Direction
+    node: str  # key of the results-logic node this measure informs
+    compute: Callable[..., Counts]
+
+    @property
+    def is_rate(self) -> bool:
+        return self.kind == "rate"
+
+
+MEASURES: dict[str, Measure] = {}
+
+
+def register(measure: Measure) -> Measure:
+    if measure.key in MEASURES:
+        raise ValueError(f"A measure with key {measure.key!r} is already registered")
+    if measure.kind not in ("count", "rate"):
+        raise ValueError(f"Measure {measure.key!r}: kind must be 'count' or 'rate'")
+    MEASURES[measure.key] = measure
+    return measure
+
+
+def get(key: str) -> Measure:
+    return MEASURES[key]
+
+
+register(
+    Measure(
+        key="referrals",
+        name="Referrals",
+        kind="count",
+        numerator="Referrals (CINreferralDate) in the period",
+        denominator="",
+        direction=None,
+        node="outcomes.children_families.referrals",
+        compute=case_measures.referrals,
+    )
+)
+register(
+    Measure(
+        key="rereferrals_12m",
+        name="Re-referrals within 12 months",
+        kind="rate",
+        numerator=(
+            "Referrals in the period for which the same child has an earlier referral dated on or after "
+            "the referral date minus one year"
+        ),
+        denominator="Referrals in the period",
+        direction="down",
+        node="outcomes.children_families.rereferral",
+        compute=case_measures.rereferrals_12m,
+    )
+)
+register(
+    Measure(
+        key="cp_plan_starts",
+        name="Child protection plans started",
+        kind="count",
+        numerator="Child protection plans with CPPstartDate in the period",
+        denominator="",
+        direction=None,
+        node="outcomes.children_families.cp_plans",
+        compute=case_measures.cp_plan_starts,
+    )
+)
+register(
+    Measure(
+        key="repeat_cp_plans",
+        name="Repeat child protection plans",
+        kind="rate",
+        numerator=(
+            "Plans starting in the period where the same child has a plan with an earlier start date, "
+            "or the plan's NumberOfPreviousCPP is 1 or more"
+        ),
+        denominator="Plans starting in the period",
+        direction="down",
+        node="outcomes.children_families.repeat_cp_plans",
+        compute=case_measures.repeat_cp_plans,
+    )
+)
+register(
+    Measure(
+        key="cp_plans_ended_2y",
+        name="Child protection plans ended after two years or more",
+        kind="rate",
+        numerator="Plans with CPPendDate in the period that lasted two years or more (end >= start + 2 years)",
+        denominator="Plans with CPPendDate in the period",
+        direction="down",
+        node="outcomes.children_families.cp_plan_duration",
+        compute=case_measures.cp_plans_ended_2y,
+    )
+)
+register(
+    Measure(
+        key="assessments_45wd",
+        name="Assessments authorised within 45 working days",
+        kind="rate",
+        numerator=(
+            "Assessments authorised in the period within 45 working days of their start "
+            "(England and Wales bank holidays excluded)"
+        ),
+        denominator="Assessments with AssessmentAuthorisationDate in the period",
+        direction="up",
+        node="outcomes.practice.assessment_timeliness",
+        compute=case_measures.assessments_45wd,
+    )
+)
+register(
+    Measure(
+        key="icpc_15wd",
+        name="Initial child protection conferences within 15 working days",
+        kind="rate",
+        numerator=(
+            "Section 47 enquiries whose initial child protection conference is in the period and within "
+            "15 working days of the enquiry's start"
+        ),
+        denominator="Section 47 enquiries whose initial child protection conference is in the period",
+        direction="up",
+        node="outcomes.practice.icpc_timeliness",
+        compute=case_measures.icpc_15wd,
+    )
+)
+register(
+    Measure(
+        key="cla_starts",
+        name="Children starting to be looked after",
+        kind="count",
+        numerator="Looked-after episodes with RNE = S and DECOM in the period",
+        denominator="",
+        direction=None,
+        node="outcomes.children_families.care_entry",
+        compute=case_measures.cla_starts,
+    )
+)
+register(
+    Measure(
+        key="kinship_share",
+        name="Looked-after children placed with relatives or friends",
+        kind="rate",
+        numerator=(
+            "Children looked after at the end of the period whose placement on that date is with a relative "
+            "or friend (U1, U2 or U3)"
+        ),
+        denominator=(
+            "Children looked after at the end of the period (an episode with DECOM on or before it and DEC "
+            "empty or after it)"
+        ),
+        direction="up",
+        node="outcomes.children_families.kinship_care",
+        compute=case_measures.kinship_share,
+    )
+)

@@ -1,0 +1,622 @@
+"""The synthetic returns generator: deterministic, well-formed, realistic, and bad only on request."""
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import defusedxml.ElementTree as ET
+import holidays
+import pytest
+from django.core.management import CommandError, call_command
+
+from cases import synthetic
+
+YEARS = range(2019, 2026)
+SAMPLE_CHILDREN = 1500
+XSD = (
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "data"
+    / "external"
+    / "cin_census"
+    / "CIN_schema_2024.xsd"
+)
+DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d{2}/\d{2}/\d{4}$")
+
+
+def _generate(
+    out: Path, *, children: int = 150, seed: int = 7, bad_rate: float = 0.0, **kwargs
+) -> synthetic.Manifest:
+    return synthetic.generate(
+        out,
+        authorities=kwargs.pop("authorities", [("991", "Ashdown")]),
+        children_per_authority=children,
+        seed=seed,
+        years=kwargs.pop("years", YEARS),
+        bad_rate=bad_rate,
+    )
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _iso(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def _dmy(text: str) -> date:
+    return datetime.strptime(text, "%d/%m/%Y").date()  # noqa: DTZ007 - a calendar date
+
+
+_BANK_HOLIDAYS = holidays.country_holidays("GB", subdiv="ENG", years=range(2014, 2028))
+
+
+def working_days(start: date, end: date) -> int:
+    """measures.md: the working days d with start < d <= end."""
+    count, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in _BANK_HOLIDAYS:
+            count += 1
+    return count
+
+
+class Returns:
+    """One generated authority's records, de-duplicated by identity across census files as the
+    importer does (the later file wins)."""
+
+    def __init__(self, folder: Path, years: range = YEARS):
+        self.referrals: dict[tuple[str, date], dict] = {}
+        self.assessments: dict[tuple[str, date], date | None] = {}
+        self.section47s: dict[tuple[str, date], date | None] = {}
+        self.plans: dict[tuple[str, date], tuple[date | None, int]] = {}
+        self.children_by_year: dict[int, set[str]] = {}
+        self.referrals_by_year: dict[int, set[tuple[str, date]]] = {}
+        self.ages: list[int] = []
+        self.sexes: list[str] = []
+        for year in years:
+            root = ET.parse(folder / f"cin_census_{year}.xml").getroot()
+            reference = _iso(root.findtext("Header/CollectionDetails/ReferenceDate"))
+            self.children_by_year[year] = set()
+            self.referrals_by_year[year] = set()
+            for child in root.iterfind("Children/Child"):
+                cid = child.findtext("ChildIdentifiers/LAchildID")
+                born = _iso(child.findtext("ChildIdentifiers/PersonBirthDate"))
+                self.ages.append(
+                    reference.year - born.year - ((reference.month, reference.day) < (born.month, born.day))
+                )
+                self.sexes.append(child.findtext("ChildIdentifiers/GenderCurrent"))
+                self.children_by_year[year].add(cid)
+                for details in child.iterfind("CINdetails"):
+                    referral = _iso(details.findtext("CINreferralDate"))
+                    self.referrals_by_year[year].add((cid, referral))
+                    self.referrals[(cid, referral)] = {"nfa": details.findtext("ReferralNFA") == "true"}
+                    for a in details.iterfind("Assessments"):
+                        authorised = a.findtext("AssessmentAuthorisationDate")
+                        key = (cid, _iso(a.findtext("AssessmentActualStartDate")))
+                        self.assessments[key] = _iso(authorised) if authorised else None
+                    for s in details.iterfind("Section47"):
+                        icpc = s.findtext("DateOfInitialCPC")
+                        self.section47s[(cid, _iso(s.findtext("S47ActualStartDate")))] = (
+                            _iso(icpc) if icpc else None
+                        )
+                    for p in details.iterfind("ChildProtectionPlans"):
+                        end = p.findtext("CPPendDate")
+                        self.plans[(cid, _iso(p.findtext("CPPstartDate")))] = (
+                            _iso(end) if end else None,
+                            int(p.findtext("NumberOfPreviousCPP")),
+                        )
+        with (folder / "ssda903_episodes.csv").open(encoding="utf-8") as handle:
+            self.episodes = list(csv.DictReader(handle))
+        with (folder / "ssda903_header.csv").open(encoding="utf-8") as handle:
+            self.header = list(csv.DictReader(handle))
+
+    def rereferral_share(self, since: date) -> float:
+        """Referrals from ``since`` with an earlier referral of the same child within a year."""
+        by_child = defaultdict(list)
+        for cid, referral in self.referrals:
+            by_child[cid].append(referral)
+        counted = rereferred = 0
+        for dates in by_child.values():
+            dates.sort()
+            for index, referral in enumerate(dates):
+                if referral < since:
+                    continue
+                counted += 1
+                earliest = synthetic.add_years(referral, -1)
+                rereferred += any(earliest <= earlier < referral for earlier in dates[:index])
+        return rereferred / counted
+
+    def looked_after_on(self, day: date) -> dict[str, str]:
+        """CHILD -> PLACE of the episode open on ``day`` (the kinship_share definition)."""
+        placed = {}
+        for row in self.episodes:
+            ended = _dmy(row["DEC"]) if row["DEC"] else None
+            if _dmy(row["DECOM"]) <= day and (ended is None or ended > day):
+                placed[row["CHILD"]] = row["PLACE"]
+        return placed
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> tuple[Path, synthetic.Manifest]:
+    """One authority over 2019-2025, no bad records: enough children for proportions to settle."""
+    out = tmp_path_factory.mktemp("synthetic")
+    return out, _generate(out, children=SAMPLE_CHILDREN, seed=2026)
+
+
+@pytest.fixture(scope="module")
+def returns(sample) -> Returns:
+    return Returns(sample[0] / "991")
+
+
+# --- A small validator for the 2024 XSD --------------------------------------------------------------
+# lxml is not a dependency of the project, so the check below reads the schema with the standard
+# library: element order and occurrences of every sequence, enumerations, patterns, lengths and the
+# built-in types the schema uses. The lxml check further down does the same with a full validator
+# when lxml happens to be installed.
+
+XS = "{http://www.w3.org/2001/XMLSchema}"
+# The 2024 schema types NumberOfPreviousCPP as xs:positiveInteger, yet a first plan has no previous
+# plan: the DfE guidance records 0, and measures.md counts a plan as a repeat when the number is "1 or
+# more". The generator writes 0 for first plans, so the checks read the schema with that one type
+# widened to xs:nonNegativeInteger; everything else is the schema as published.
+PREVIOUS_CPP_DECLARATION = 'name="NumberOfPreviousCPP" type="xs:positiveInteger"'
+
+
+def schema_text() -> str:
+    if not XSD.is_file():
+        pytest.skip(f"the CIN census schema {XSD} is absent")
+    text = XSD.read_text(encoding="utf-8")
+    assert PREVIOUS_CPP_DECLARATION in text
+    return text.replace(PREVIOUS_CPP_DECLARATION, 'name="NumberOfPreviousCPP" type="xs:nonNegativeInteger"')
+
+
+def _builtin(type_name: str | None, text: str) -> bool:
+    if type_name in ("xs:string", None):
+        return True
+    if type_name == "xs:date":
+        return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)) and _parses(date.fromisoformat, text)
+    if type_name == "xs:dateTime":
+        return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z)?", text)) and _parses(
+            datetime.fromisoformat, text
+        )
+    if type_name == "xs:gYear":
+        return bool(re.fullmatch(r"\d{4}", text))
+    if type_name == "xs:positiveInteger":
+        return text.isdigit() and int(text) > 0
+    if type_name == "xs:nonNegativeInteger":
+        return text.isdigit()
+    raise AssertionError(f"the test validator does not know {type_name}")
+
+
+def _parses(parse, text: str) -> bool:
+    try:
+        parse(text)
+    except ValueError:
+        return False
+    return True
+
+
+class MiniSchema:
+    def __init__(self, text: str):
+        root = ET.fromstring(text)
+        self.complex = {node.get("name"): node for node in root.findall(f"{XS}complexType")}
+        self.simple = {node.get("name"): node for node in root.findall(f"{XS}simpleType")}
+        self.top = {node.get("name"): node for node in root.findall(f"{XS}element")}
+
+    def errors(self, document) -> list[str]:
+        found: list[str] = []
+        if document.tag not in self.top:
+            return [f"unexpected root {document.tag}"]
+        self._element(self.top[document.tag], document, document.tag, found)
+        return found
+
+    def _element(self, declaration, node, path: str, found: list[str]) -> None:
+        type_name = declaration.get("type")
+        complex_type = self.complex.get(type_name) if type_name else declaration.find(f"{XS}complexType")
+        if complex_type is not None:
+            self._sequence(complex_type.find(f"{XS}sequence"), node, path, found)
+            return
+        if len(node):
+            found.append(f"{path}: a simple element with children")
+        simple = declaration.find(f"{XS}simpleType") if type_name is None else self.simple.get(type_name)
+        if not self._simple(simple, type_name, node.text or ""):
+            found.append(f"{path}: {node.text!r} is not a valid {type_name or 'value'}")
+
+    def _sequence(self, sequence, node, path: str, found: list[str]) -> None:
+        children = list(node)
+        index = 0
+        for declaration in sequence.findall(f"{XS}element"):
+            name = declaration.get("name")
+            low = int(declaration.get("minOccurs", "1"))
+            high = declaration.get("maxOccurs", "1")
+            most = float("inf") if high == "unbounded" else int(high)
+            count = 0
+            while index < len(children) and children[index].tag == name and count < most:
+                self._element(declaration, children[index], f"{path}/{name}", found)
+                index += 1
+                count += 1
+            if count < low:
+                found.append(f"{path}: {name} is missing")
+        if index < len(children):
+            found.append(f"{path}: {children[index].tag} is not expected there")
+
+    def _simple(self, simple, type_name: str | None, text: str) -> bool:
+        if simple is None:
+            return _builtin(type_name, text)
+        restriction = simple.find(f"{XS}restriction")
+        base = restriction.get("base")
+        if not self._simple(self.simple.get(base), base, text):
+            return False
+        values = [node.get("value") for node in restriction.findall(f"{XS}enumeration")]
+        patterns = [node.get("value") for node in restriction.findall(f"{XS}pattern")]
+        shortest = restriction.find(f"{XS}minLength")
+        if values and text not in values:
+            return False
+        if patterns and not any(re.fullmatch(pattern, text) for pattern in patterns):
+            return False
+        return shortest is None or len(text) >= int(shortest.get("value"))
+
+
+# --- Tests -------------------------------------------------------------------------------------------
+
+
+def test_years_and_default_authorities():
+    assert synthetic.parse_years("2019-2025") == range(2019, 2026)
+    assert synthetic.parse_years("2024") == range(2024, 2025)
+    with pytest.raises(ValueError, match="before the first"):
+        synthetic.parse_years("2025-2019")
+    assert synthetic.default_authorities(2) == [
+        ("801", "Synthetic Authority 801"),
+        ("802", "Synthetic Authority 802"),
+    ]
+    assert synthetic.add_years(date(2024, 2, 29), 2) == date(2026, 2, 28)
+
+
+def test_the_same_seed_gives_byte_identical_files_and_another_seed_other_files(tmp_path):
+    authorities = [("991", "Ashdown"), ("992", "Brackenford")]
+    first = _digests_of(tmp_path / "a", authorities, seed=11)
+    again = _digests_of(tmp_path / "b", authorities, seed=11)
+    other = _digests_of(tmp_path / "c", authorities, seed=12)
+    assert len(first) == 2 * (len(YEARS) + 2) + 1  # the manifest too
+    assert first == again
+    changed = [name for name in first if name != "manifest.json" and first[name] != other[name]]
+    assert len(changed) == len(first) - 1
+
+
+def _digests_of(out: Path, authorities, seed: int) -> dict[str, str]:
+    _generate(out, children=60, seed=seed, bad_rate=0.02, authorities=authorities)
+    return _digests(out)
+
+
+def test_authorities_draw_apart(tmp_path):
+    """Two authorities of one run are not copies of each other."""
+    _generate(tmp_path, children=40, authorities=[("991", "Ashdown"), ("992", "Brackenford")])
+    first = (tmp_path / "991" / "ssda903_episodes.csv").read_text().replace("991", "")
+    second = (tmp_path / "992" / "ssda903_episodes.csv").read_text().replace("992", "")
+    assert first != second
+
+
+def test_census_files_are_valid_against_the_2024_schema(sample):
+    out, manifest = sample
+    schema = MiniSchema(schema_text())
+    for year in YEARS:
+        document = ET.parse(out / "991" / f"cin_census_{year}.xml").getroot()
+        assert schema.errors(document) == [], year
+
+
+def test_the_schema_check_finds_errors(sample):
+    """The validator above is not vacuous: elements out of order, a wrong code, a bad date fail."""
+    out, _ = sample
+    text = (out / "991" / "cin_census_2024.xml").read_text(encoding="utf-8")
+    schema = MiniSchema(schema_text())
+    swapped = text.replace("<ReferralNFA>false</ReferralNFA>", "", 1).replace(
+        "<CINdetails>", "<CINdetails><ReferralNFA>false</ReferralNFA>", 1
+    )
+    assert schema.errors(ET.fromstring(swapped))
+    assert schema.errors(ET.fromstring(text.replace("<GenderCurrent>1<", "<GenderCurrent>3<", 1)))
+    assert schema.errors(
+        ET.fromstring(re.sub(r"<PersonBirthDate>[^<]*", "<PersonBirthDate>2023-02-30", text, count=1))
+    )
+
+
+def test_census_files_validate_with_lxml(sample):
+    etree = pytest.importorskip(
+        "lxml.etree",
+        reason="lxml is not installed (not a project dependency); the standard-library check covers this",
+    )
+    out, _ = sample
+    schema = etree.XMLSchema(etree.fromstring(schema_text().encode("utf-8")))
+    for year in YEARS:
+        document = etree.parse(str(out / "991" / f"cin_census_{year}.xml"))
+        assert schema.validate(document), (year, schema.error_log)
+
+
+def test_census_headers_and_identifiers(sample):
+    out, _ = sample
+    for year in YEARS:
+        text = (out / "991" / f"cin_census_{year}.xml").read_text(encoding="utf-8")
+        root = ET.fromstring(text)
+        assert root.findtext("Header/CollectionDetails/Collection") == "CIN"
+        assert root.findtext("Header/CollectionDetails/Year") == str(year)
+        assert root.findtext("Header/CollectionDetails/ReferenceDate") == f"{year}-03-31"
+        assert root.findtext("Header/Source/LEA") == "991"
+        assert root.findtext("Header/Source/SourceLevel") == "L"
+        assert root.findtext("Header/Source/DateTime").startswith(f"{year}-")
+        assert "<UPN>" not in text and "<FormerUPN>" not in text
+        assert {node.text for node in root.iter("UPNunknown")} <= {"UN1"}
+        reference = date(year, 3, 31)
+        for child in root.iterfind("Children/Child"):
+            born = _iso(child.findtext("ChildIdentifiers/PersonBirthDate"))
+            assert born <= reference < synthetic.add_years(born, 18)
+            for details in child.iterfind("CINdetails"):
+                # Only what is known on the reference date: nothing later is written.
+                for node in details.iter():
+                    if node.text and DATE_TEXT.match(node.text) and node.tag != "InitialCPCtarget":
+                        assert _iso(node.text) <= reference, (node.tag, node.text)
+                closure = details.findtext("CINclosureDate")
+                assert closure is None or _iso(closure) >= date(year - 1, 4, 1)
+
+
+def test_proportions_are_realistic(returns):
+    referrals = returns.referrals
+    assert len(referrals) > SAMPLE_CHILDREN
+    assert 0.17 <= returns.rereferral_share(since=date(2019, 4, 1)) <= 0.30
+    assert 0.06 <= sum(r["nfa"] for r in referrals.values()) / len(referrals) <= 0.14
+    assert 0.70 <= len(returns.assessments) / len(referrals) <= 0.92
+    authorised = [(start, end) for (_, start), end in returns.assessments.items() if end]
+    on_time = sum(working_days(start, end) <= 45 for start, end in authorised) / len(authorised)
+    assert 0.72 <= on_time <= 0.92
+    assert 0.14 <= len(returns.section47s) / len(referrals) <= 0.26
+    icpcs = [(start, icpc) for (_, start), icpc in returns.section47s.items() if icpc]
+    assert 0.65 <= sum(working_days(start, icpc) <= 15 for start, icpc in icpcs) / len(icpcs) <= 0.92
+    assert 0.40 <= len(returns.plans) / len(icpcs) <= 0.80
+    ended = [(start, end) for (_, start), (end, _) in returns.plans.items() if end]
+    lengths = [(end - start).days for start, end in ended]
+    assert min(lengths) < 183 and max(lengths) > 760  # from a few months to over two years
+    assert any(abs((end - synthetic.add_years(start, 2)).days) <= 1 for start, end in ended)
+    assert 0.05 <= sum(end >= synthetic.add_years(start, 2) for start, end in ended) / len(ended) <= 0.25
+    repeats = sum(previous >= 1 for _, previous in returns.plans.values()) / len(returns.plans)
+    assert 0.08 <= repeats <= 0.35
+
+
+def test_children_sexes_and_looked_after_share(returns, sample):
+    _, manifest = sample
+    assert manifest.authorities[0].children == SAMPLE_CHILDREN
+    assert min(returns.ages) >= 0 and max(returns.ages) <= 17
+    sexes = returns.sexes
+    assert set(sexes) <= {"0", "1", "2", "9"}
+    assert (sexes.count("1") + sexes.count("2")) / len(sexes) > 0.97
+    assert 0.03 <= len(returns.header) / SAMPLE_CHILDREN <= 0.12
+    assert manifest.authorities[0].looked_after == len(returns.header)
+
+
+def test_placements_have_a_realistic_kinship_share(returns):
+    places = [row["PLACE"] for row in returns.episodes]
+    assert 0.12 <= sum(place in synthetic.KINSHIP for place in places) / len(places) <= 0.26
+    assert {"U4", "U6", "K2", "P1"} <= set(places)
+    on_31_march = [place for year in YEARS for place in returns.looked_after_on(date(year, 3, 31)).values()]
+    assert 0.08 <= sum(place in synthetic.KINSHIP for place in on_31_march) / len(on_31_march) <= 0.32
+
+
+def test_ssda903_files_are_well_formed(sample, returns):
+    out, _ = sample
+    with (out / "991" / "ssda903_header.csv").open(encoding="utf-8") as handle:
+        assert next(csv.reader(handle)) == list(synthetic.HEADER_903)
+    with (out / "991" / "ssda903_episodes.csv").open(encoding="utf-8") as handle:
+        assert next(csv.reader(handle)) == list(synthetic.EPISODES_903)
+    for row in returns.header:
+        assert row["UPN"] == row["MOTHER"] == row["MC_DOB"] == ""
+        assert row["SEX"] in ("1", "2")
+        _dmy(row["DOB"])
+    postcode = re.compile(r"^[A-Z]{1,2}[0-9]{1,2} [0-9][A-Z]{2}$")
+    by_child = defaultdict(list)
+    for row in returns.episodes:
+        by_child[row["CHILD"]].append(row)
+        assert postcode.match(row["HOME_POST"]) and postcode.match(row["PL_POST"]), row
+        assert row["RNE"] in {"S", "L", "P", "T", "B", "U"}
+        if row["DEC"]:
+            assert _dmy(row["DEC"]) >= _dmy(row["DECOM"])
+            assert row["REC"]
+    assert set(by_child) == {row["CHILD"] for row in returns.header}
+    assert {"S", "L", "P"} <= {row["RNE"] for row in returns.episodes}
+    for rows in by_child.values():
+        assert rows[0]["RNE"] == "S"
+        for before, after in zip(rows, rows[1:], strict=False):
+            if before["REC"] == "X1":  # the same period of care goes on the same day
+                assert before["DEC"] == after["DECOM"] and after["RNE"] != "S"
+            else:
+                assert after["RNE"] == "S" and _dmy(after["DECOM"]) > _dmy(before["DEC"])
+
+
+def test_consecutive_census_years_overlap(returns):
+    for year in YEARS[1:]:
+        both = returns.referrals_by_year[year - 1] & returns.referrals_by_year[year]
+        assert len(both) >= 10, year
+
+
+def test_a_later_census_completes_an_earlier_one(sample):
+    """A case open on 31 March has no closure in that year's file and its closure in the next."""
+    out, _ = sample
+    closures = {}
+    for year in YEARS:
+        root = ET.parse(out / "991" / f"cin_census_{year}.xml").getroot()
+        for child in root.iterfind("Children/Child"):
+            for details in child.iterfind("CINdetails"):
+                key = (child.findtext("ChildIdentifiers/LAchildID"), details.findtext("CINreferralDate"))
+                closures.setdefault(key, []).append((year, details.findtext("CINclosureDate")))
+    completed = [seen for seen in closures.values() if len(seen) > 1 and seen[0][1] is None and seen[-1][1]]
+    assert len(completed) >= 10
+
+
+def _bad_values(folder: Path) -> dict[str, int]:
+    """Counts of impossible dates, ends before starts and missing child IDs in an authority's files."""
+    found = {"date": 0, "order": 0, "ident": 0}
+    pairs = {
+        "CINdetails": ("CINreferralDate", "CINclosureDate"),
+        "Assessments": ("AssessmentActualStartDate", "AssessmentAuthorisationDate"),
+        "CINPlanDates": ("CINPlanStartDate", "CINPlanEndDate"),
+        "Section47": ("S47ActualStartDate", "DateOfInitialCPC"),
+        "ChildProtectionPlans": ("CPPstartDate", "CPPendDate"),
+    }
+    for path in sorted(folder.glob("cin_census_*.xml")):
+        root = ET.parse(path).getroot()
+        for node in root.iter():
+            if node.text and DATE_TEXT.match(node.text) and not _parses(date.fromisoformat, node.text):
+                found["date"] += 1
+            if node.tag == "LAchildID" and not (node.text or "").strip():
+                found["ident"] += 1
+            if node.tag in pairs:
+                start, end = (node.findtext(name) for name in pairs[node.tag])
+                if start and end and _parses(date.fromisoformat, start) and _parses(date.fromisoformat, end):
+                    found["order"] += _iso(end) < _iso(start)
+    for name in ("ssda903_header.csv", "ssda903_episodes.csv"):
+        with (folder / name).open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                found["ident"] += not row["CHILD"]
+                for value in row.values():
+                    if DATE_TEXT.match(value) and not _parses(_dmy, value):
+                        found["date"] += 1
+                if row.get("DEC") and _parses(_dmy, row["DEC"]) and _parses(_dmy, row["DECOM"]):
+                    found["order"] += _dmy(row["DEC"]) < _dmy(row["DECOM"])
+    return found
+
+
+def test_no_bad_records_when_the_rate_is_zero(sample):
+    out, manifest = sample
+    assert _bad_values(out / "991") == {"date": 0, "order": 0, "ident": 0}
+    assert manifest.authorities[0].bad_records == 0
+
+
+def test_the_bad_rate_spoils_that_share_of_records(tmp_path):
+    manifest = _generate(tmp_path, children=300, seed=5, bad_rate=0.03)
+    found = _bad_values(tmp_path / "991")
+    assert found["date"] > 0 and found["order"] > 0 and found["ident"] > 0
+    written = manifest.authorities[0].bad_records
+    assert sum(found.values()) <= written  # a spoiled child ID can hide nothing else
+    assert 10 <= written <= 400
+
+
+def test_the_bad_rate_leaves_the_good_data_alone(tmp_path):
+    """The spoiling draws from its own generator: with or without it, the same children are made."""
+    clean = _generate(tmp_path / "clean", children=80, seed=3)
+    spoiled = _generate(tmp_path / "spoiled", children=80, seed=3, bad_rate=0.05)
+    assert clean.authorities[0].referrals == spoiled.authorities[0].referrals
+    assert clean.authorities[0].looked_after == spoiled.authorities[0].looked_after
+
+
+def test_the_command_writes_the_manifest_and_prints_a_summary(tmp_path):
+    stdout = io.StringIO()
+    call_command(
+        "generate_returns",
+        "--authorities=2",
+        "--children-per-authority=30",
+        "--seed=4",
+        f"--out={tmp_path}",
+        "--codes=991,992",
+        "--names=Ashdown,Brackenford",
+        "--years=2023-2024",
+        "--bad-rate=0",
+        stdout=stdout,
+    )
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert [(a["code"], a["name"]) for a in manifest["authorities"]] == [
+        ("991", "Ashdown"),
+        ("992", "Brackenford"),
+    ]
+    assert manifest["years"] == [2023, 2024] and manifest["seed"] == 4
+    assert manifest["authorities"][0]["files"] == [
+        "991/cin_census_2023.xml",
+        "991/cin_census_2024.xml",
+        "991/ssda903_header.csv",
+        "991/ssda903_episodes.csv",
+    ]
+    for authority in manifest["authorities"]:
+        assert all((tmp_path / name).is_file() for name in authority["files"])
+    printed = stdout.getvalue()
+    assert "991 Ashdown: 30 children" in printed and "992 Brackenford: 30 children" in printed
+    assert "Wrote 8 files for 2 authorities" in printed
+
+
+def test_the_command_defaults_codes_and_names(tmp_path):
+    stdout = io.StringIO()
+    call_command(
+        "generate_returns",
+        "--authorities=2",
+        "--children-per-authority=5",
+        "--seed=1",
+        f"--out={tmp_path}",
+        stdout=stdout,
+    )
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert [(a["code"], a["name"]) for a in manifest["authorities"]] == [
+        ("801", "Synthetic Authority 801"),
+        ("802", "Synthetic Authority 802"),
+    ]
+    assert manifest["years"] == list(synthetic.DEFAULT_YEARS)
+    assert manifest["bad_rate"] == synthetic.DEFAULT_BAD_RATE
+
+
+def test_the_command_refuses_codes_that_do_not_match(tmp_path):
+    with pytest.raises(CommandError, match="lists 1 codes for 2 authorities"):
+        call_command(
+            "generate_returns",
+            "--authorities=2",
+            "--children-per-authority=5",
+            "--seed=1",
+            f"--out={tmp_path}",
+            "--codes=991",
+        )
+    with pytest.raises(CommandError, match="three-digit"):
+        call_command(
+            "generate_returns",
+            "--authorities=1",
+            "--children-per-authority=5",
+            "--seed=1",
+            f"--out={tmp_path}",
+            "--codes=99",
+        )
+
+
+def _import_all(folder: Path) -> dict[str, list]:
+    """file name -> problems, each file parsed by the importer that recognises it."""
+    registry = pytest.importorskip("cases.importers.registry", reason="the importers are not there yet")
+    found = {}
+    for path in sorted(folder.iterdir()):
+        head = path.read_bytes()[:65536]
+        importer, file_format = next(
+            ((module, fmt) for module in registry.IMPORTERS if (fmt := module.detect(head, path.name))),
+            (None, None),
+        )
+        assert importer is not None, f"no importer recognises {path.name}"
+        batch = importer.parse(path, file_format, path.name)
+        assert batch.record_count > 0, path.name
+        if file_format == "cin_census":
+            assert batch.authority_code == "991"
+        found[path.name] = batch.problems
+    return found
+
+
+def test_the_importers_read_every_generated_file_without_rejections(sample):
+    out, _ = sample
+    problems = _import_all(out / "991")
+    assert sorted(problems) == sorted(Path(name).name for name in sample[1].authorities[0].files)
+    assert {name: [p.as_dict() for p in found] for name, found in problems.items() if found} == {}
+
+
+def test_the_importers_reject_the_deliberately_bad_records(tmp_path):
+    _generate(tmp_path, children=200, seed=8, bad_rate=0.03)
+    problems = _import_all(tmp_path / "991")
+    assert sum(len(found) for found in problems.values()) >= 10
+    reasons = " ".join(p.reason for found in problems.values() for p in found)
+    assert "is not a valid date" in reasons and "is before" in reasons and "is missing" in reasons

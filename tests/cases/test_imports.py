@@ -1,0 +1,178 @@
+"""The import service, the command and the upload pages, end to end on small CIN files."""
+
+import io
+import time
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.urls import reverse
+
+from cases import services
+from cases.models import Child, ImportRun, ImportStatus, Referral
+from cases.tasks import run_import
+from tests.cases import cin_samples as cin
+
+pytestmark = pytest.mark.django_db
+
+GOOD = cin.message(
+    cin.child("K1", cin.episode("2024-05-02", cin.cp_plan("2024-06-01")))
+    + cin.child("K2", cin.episode("2024-07-09"), cin.episode("2024-13-01")),
+    lea="991",
+    year=2025,
+)
+
+
+def write(tmp_path: Path, text: str | bytes, name: str = "cin_2025.xml") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+def test_import_stores_good_records_and_lists_bad_ones(personas, tmp_path):
+    [run] = services.import_files(
+        authority=personas.authority_a, paths=[write(tmp_path, GOOD)], acting_user=personas.quinn
+    )
+    assert run.status == ImportStatus.DONE
+    assert run.file_format == "cin_census"
+    assert (run.stored, run.updated, run.rejected) == (5, 0, 1)  # 2 children, 2 referrals, 1 CP plan
+    assert run.problems[0]["child"] == "K2" and run.problems[0]["field"] == "CINreferralDate"
+    assert run.imported_by == personas.quinn and run.finished_at is not None
+    assert not run.upload  # the raw file, with its UPNs, is not kept
+    assert Referral.objects.filter(child__authority=personas.authority_a).count() == 2
+
+
+def test_reimport_changes_nothing(personas, tmp_path):
+    path = write(tmp_path, GOOD)
+    services.import_files(authority=personas.authority_a, paths=[path])
+    [again] = services.import_files(authority=personas.authority_a, paths=[path])
+    assert (again.stored, again.updated, again.unchanged) == (0, 0, 5)
+    assert Child.objects.count() == 2
+
+
+def test_wrong_authority_is_rejected_whole_unless_confirmed(personas, tmp_path):
+    path = write(tmp_path, GOOD)
+    [run] = services.import_files(authority=personas.authority_b, paths=[path])
+    assert run.status == ImportStatus.REJECTED
+    assert "This CIN census is for LA 991, not Brackenford (992)" in run.error
+    assert not Child.objects.exists()
+    [run] = services.import_files(authority=personas.authority_b, paths=[path], allow_other_authority=True)
+    assert (
+        run.status == ImportStatus.DONE and Child.objects.filter(authority=personas.authority_b).count() == 2
+    )
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "The file is empty."),
+        (b"hello, this is not a return\n", "not a CIN census XML, an SSDA903"),
+        (b"<Message><Header><CollectionDetails><Collection>CIN</Collection>", "not well-formed"),
+    ],
+)
+def test_unreadable_files_are_rejected_whole(personas, tmp_path, content, message):
+    [run] = services.import_files(authority=personas.authority_a, paths=[write(tmp_path, content)])
+    assert run.status == ImportStatus.REJECTED
+    assert message in run.error
+    assert not Child.objects.exists()
+
+
+def test_files_over_the_size_limit_are_rejected_before_parsing(personas, tmp_path, settings):
+    settings.QA_IMPORT_MAX_BYTES = 100
+    [run] = services.import_files(authority=personas.authority_a, paths=[write(tmp_path, GOOD)])
+    assert run.status == ImportStatus.REJECTED
+    assert "the limit is 100 bytes" in run.error
+
+
+def test_a_claimed_run_is_not_imported_twice(personas):
+    run = services.import_run_create(
+        authority=personas.authority_a, file=ContentFile(GOOD.encode(), name="a.xml")
+    )
+    services.import_run_execute(import_run_id=run.pk)
+    again = services.import_run_execute(import_run_id=run.pk)
+    assert again.stored == 5 and Child.objects.count() == 2
+
+
+def test_import_returns_command(personas, tmp_path, capsys):
+    good = write(tmp_path, GOOD)
+    call_command("import_returns", "--authority", "991", "--user", "quinn", str(good))
+    out = capsys.readouterr().out
+    assert "cin_2025.xml: CIN census XML: 5 stored, 0 updated, 0 unchanged, 1 rejected" in out
+    assert "rejected: child K2 (Child 2, CINdetails 2): CINreferralDate:" in out
+    bad = write(tmp_path, b"nonsense", "bad.csv")
+    with pytest.raises(SystemExit) as exit_code:
+        call_command("import_returns", "--authority", "991", str(bad))
+    assert exit_code.value.code == 1
+    assert "bad.csv: rejected:" in capsys.readouterr().out
+
+
+def _upload(client, *files, **extra):
+    payload = [io.BytesIO(content) for _, content in files]
+    for handle, (name, _) in zip(payload, files, strict=True):
+        handle.name = name
+    return client.post(reverse("cases:imports"), {"files": payload, **extra})
+
+
+def test_qa_lead_uploads_several_files_and_follows_progress(
+    personas, login, django_capture_on_commit_callbacks
+):
+    client = login(personas.quinn)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _upload(client, ("cin_2025.xml", GOOD.encode()), ("junk.txt", b"junk"))
+    assert response.status_code == 302
+    progress = client.get(response["Location"])
+    runs = progress.context["runs"]
+    assert [run.status for run in runs] == [ImportStatus.DONE, ImportStatus.REJECTED]
+    assert progress.context["finished"] is True
+    partial = client.get(response["Location"], HTTP_HX_REQUEST="true")
+    assert b"hx-trigger" not in partial.content  # polling stops once every file is done
+    report = client.get(reverse("cases:import", args=[runs[0].pk]))
+    assert b"CINreferralDate" in report.content and b"rejected" in report.content
+
+
+def test_progress_polls_while_running(personas, login):
+    run = ImportRun.objects.create(
+        authority=personas.authority_a, filename="x.xml", status=ImportStatus.RUNNING
+    )
+    partial = login(personas.quinn).get(
+        reverse("cases:import_progress") + f"?runs={run.pk}", HTTP_HX_REQUEST="true"
+    )
+    assert b'hx-trigger="every 1s"' in partial.content
+
+
+def test_leaders_read_imports_but_do_not_upload(personas, login):
+    client = login(personas.leah)
+    page = client.get(reverse("cases:imports"))
+    assert page.status_code == 200 and page.context["may_upload"] is False
+    assert _upload(client, ("cin.xml", GOOD.encode())).status_code == 403
+    assert not ImportRun.objects.exists()
+
+
+def test_practitioners_have_no_imports_page(personas, login):
+    assert login(personas.alice).get(reverse("cases:imports")).status_code == 403
+
+
+def test_charlie_cannot_follow_authority_a_imports(personas, login):
+    run = ImportRun.objects.create(authority=personas.authority_a, filename="a.xml", status=ImportStatus.DONE)
+    client = login(personas.quentin)
+    response = client.get(reverse("cases:import_progress") + f"?runs={run.pk}")
+    assert response.status_code == 302  # nothing of theirs to show
+    assert "a.xml" not in client.get(reverse("cases:imports")).content.decode()
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_imports_an_upload(personas):
+    run = services.import_run_create(
+        authority=personas.authority_a, file=ContentFile(GOOD.encode(), name="w.xml")
+    )
+    run_import.delay(run.pk)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.status in (ImportStatus.DONE, ImportStatus.REJECTED):
+            break
+        time.sleep(0.2)
+    assert run.status == ImportStatus.DONE, run.error
+    assert run.stored == 5
