@@ -17,6 +17,7 @@ class NavItem:
     label: str
     url_name: str
     allowed: Callable[[object, object], bool]  # (user, active membership) -> bool
+    description: str = ""
 
 
 def _has_authority(user, membership) -> bool:
@@ -41,12 +42,16 @@ def _admin(user, membership) -> bool:
 
 ITEMS = [
     NavItem("Home", "home", lambda user, membership: True),
-    NavItem("Cases", "cases:list", _cases),
-    NavItem("Imports", "cases:imports", _authority_overview),
-    NavItem("Teams", "accounts:teams", _has_authority),
-    NavItem("Authority", "accounts:authority", _authority_overview),
-    NavItem("All authorities", "accounts:authorities", _all_authorities),
-    NavItem("Admin", "admin:index", _admin),
+    NavItem("Cases", "cases:list", _cases, "Children and their case activity: referrals, plans, care."),
+    NavItem(
+        "Imports", "cases:imports", _authority_overview, "Statutory returns imported, and what was rejected."
+    ),
+    NavItem("Teams", "accounts:teams", _has_authority, "The teams of your authority and who is in them."),
+    NavItem(
+        "Authority", "accounts:authority", _authority_overview, "Your authority's details, teams and people."
+    ),
+    NavItem("All authorities", "accounts:authorities", _all_authorities, "Every authority on the platform."),
+    NavItem("Admin", "admin:index", _admin, "Configure teams, people and the platform."),
 ]
 
 
@@ -54,7 +59,12 @@ def items_for(user, membership) -> list[dict[str, str]]:
     if not user.is_authenticated:
         return []
     return [
-        {"label": item.label, "url": reverse(item.url_name), "url_name": item.url_name}
+        {
+            "label": item.label,
+            "url": reverse(item.url_name),
+            "url_name": item.url_name,
+            "description": item.description,
+        }
         for item in ITEMS
         if item.allowed(user, membership)
     ]

@@ -23,7 +23,7 @@ class MultipleFileField(forms.FileField):
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(
+    returns = MultipleFileField(
         label="Returns",
         help_text="One or several files: CIN census XML, SSDA903 header and episodes CSVs, Ofsted Annex A workbooks.",
     )
@@ -49,4 +49,6 @@ class CaseFilterForm(forms.Form):
 
     def __init__(self, *args, authority_id: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = Team.objects.filter(authority_id=authority_id)
+        team_field = self.fields["team"]
+        assert isinstance(team_field, forms.ModelChoiceField)
+        team_field.queryset = Team.objects.filter(authority_id=authority_id)

@@ -13,6 +13,9 @@ from django.db import models
 from accounts.models import Authority, Team
 
 
+SEX_CODES = {"0": "not known", "1": "male", "2": "female", "9": "not specified"}
+
+
 class ChildQuerySet(models.QuerySet["Child"]):
     def for_user(self, user) -> "ChildQuerySet":
         from accounts import access
@@ -45,6 +48,11 @@ class Child(models.Model):
     def __str__(self) -> str:
         return self.la_child_id
 
+    @property
+    def sex_label(self) -> str:
+        """The DfE sex/gender code in words (0 not known, 1 male, 2 female, 9 not specified)."""
+        return SEX_CODES.get(self.sex, self.sex)
+
 
 class ChildEvent(models.Model):
     """Common shape: every event belongs to one child and is identified by its start date."""
@@ -72,6 +80,9 @@ class Referral(ChildEvent):
         constraints = [models.UniqueConstraint(fields=["child", "referral_date"], name="referral_identity")]
         indexes = [models.Index(fields=["referral_date"])]
 
+    def __str__(self) -> str:
+        return f"referral of {self.child_id} on {self.referral_date}"
+
 
 class Assessment(ChildEvent):
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="assessments")
@@ -86,6 +97,9 @@ class Assessment(ChildEvent):
         constraints = [models.UniqueConstraint(fields=["child", "start_date"], name="assessment_identity")]
         indexes = [models.Index(fields=["authorisation_date"])]
 
+    def __str__(self) -> str:
+        return f"assessment of {self.child_id} on {self.start_date}"
+
 
 class CINPlan(ChildEvent):
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="cin_plans")
@@ -97,6 +111,9 @@ class CINPlan(ChildEvent):
         verbose_name = "CIN plan"
         ordering = ["start_date"]
         constraints = [models.UniqueConstraint(fields=["child", "start_date"], name="cin_plan_identity")]
+
+    def __str__(self) -> str:
+        return f"CIN plan of {self.child_id} on {self.start_date}"
 
 
 class Section47(ChildEvent):
@@ -114,6 +131,9 @@ class Section47(ChildEvent):
         constraints = [models.UniqueConstraint(fields=["child", "start_date"], name="section47_identity")]
         indexes = [models.Index(fields=["icpc_date"])]
 
+    def __str__(self) -> str:
+        return f"section 47 of {self.child_id} on {self.start_date}"
+
 
 class CPPlan(ChildEvent):
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="cp_plans")
@@ -130,6 +150,9 @@ class CPPlan(ChildEvent):
         ordering = ["start_date"]
         constraints = [models.UniqueConstraint(fields=["child", "start_date"], name="cp_plan_identity")]
         indexes = [models.Index(fields=["start_date"]), models.Index(fields=["end_date"])]
+
+    def __str__(self) -> str:
+        return f"CP plan of {self.child_id} on {self.start_date}"
 
 
 class CareEpisode(ChildEvent):
@@ -153,6 +176,9 @@ class CareEpisode(ChildEvent):
         ordering = ["start_date"]
         constraints = [models.UniqueConstraint(fields=["child", "start_date"], name="care_episode_identity")]
         indexes = [models.Index(fields=["start_date"]), models.Index(fields=["end_date"])]
+
+    def __str__(self) -> str:
+        return f"care episode of {self.child_id} on {self.start_date}"
 
 
 class ImportFormat(models.TextChoices):

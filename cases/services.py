@@ -23,7 +23,7 @@ from accounts.models import Authority
 from cases.importers.base import FileRejected
 from cases.importers.registry import IMPORTERS
 from cases.importers.store import store_batch
-from cases.models import ImportFormat, ImportRun, ImportStatus
+from cases.models import ImportRun, ImportStatus
 
 logger = logging.getLogger(__name__)
 

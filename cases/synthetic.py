@@ -13,6 +13,11 @@ its own ``random.Random`` seeded from the seed and its code, nothing depends on 
 dict/set ordering. Children are simulated and written one at a time, so memory stays flat however
 many children and authorities are asked for.
 
+Given team names, each authority also gets an Ofsted Annex A workbook of the last census year
+(List 3 referrals, List 7 child protection plans, List 8 children looked after) naming each child's
+allocated team. Its records are the very records of the census and SSDA903 files, with the same
+dates and codes, so importing it after them changes no record and only links children to teams.
+
 ``bad_rate`` spoils that share of the written records on purpose (an impossible date such as
 2023-02-30, an end before its start, a missing child identifier) so that an import report has
 rejected records to show.
@@ -20,15 +25,20 @@ rejected records to show.
 
 import csv
 import json
+import shutil
+import zipfile
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from os import PathLike
 from pathlib import Path
 from random import Random
 from typing import IO, Any
 
 import holidays
+from openpyxl import Workbook
+from openpyxl.writer.excel import ExcelWriter
 
 # --- What is written -------------------------------------------------------------------------------
 
@@ -53,6 +63,50 @@ EPISODES_903 = (
     "PL_POST",
     "URN",
 )
+ANNEX_A_FILE = "annex_a.xlsx"
+TEAM_NAME_MAX = 120  # Team.name
+# The leading columns every Annex A list starts with, then the allocated team.
+ANNEX_A_COMMON = (
+    "Child Unique ID",
+    "Gender",
+    "Ethnicity",
+    "Date of Birth",
+    "Age of Child (Years)",
+    "Allocated team",
+)
+ANNEX_A_REFERRALS = ("Date of referral", "Referral source", "Referral NFA")
+ANNEX_A_PLANS = (
+    "Child Protection Plan Start Date",
+    "Initial Category of Abuse",
+    "Latest Category of Abuse",
+    "Child Protection Plan End Date",
+    "Number of Previous Child Protection Plans",
+)
+# A period of care is stored as its first SSDA903 episode (the importer's identity is the child and
+# the start date), so the list gives what holds at entry to care and no end: the end and reason of a
+# period of several episodes are not those of its first episode, and writing them would change it.
+ANNEX_A_CARE = (
+    "Date started to be looked after",
+    "Child's category of need",
+    "Legal status at entry to care",
+    "First placement type",
+    "First placement provider",
+    "First placement postcode",
+    "First placement URN",
+)
+ANNEX_A_SHEETS = (
+    ("List 3 - Referrals", ANNEX_A_REFERRALS),
+    ("List 7 - Child Protection", ANNEX_A_PLANS),
+    ("List 8 - Children Looked After", ANNEX_A_CARE),
+)
+ANNEX_A_SEX = {"1": "a) Male", "2": "b) Female", "0": "c) Not known", "9": "d) Indeterminate"}
+ANNEX_A_ABUSE = {
+    "NEG": "Neglect",
+    "EMO": "Emotional abuse",
+    "PHY": "Physical abuse",
+    "SAB": "Sexual abuse",
+    "MUL": "Multiple/not recommended",
+}
 
 # --- Proportions (national figures of the CIN census and SSDA903 returns, rounded) ------------------
 
@@ -944,6 +998,188 @@ def _write_903(header: Any, episodes: Any, child: SyntheticChild, reference: dat
     return len(rows)
 
 
+# --- The Annex A workbook ----------------------------------------------------------------------------
+
+
+def _has(name: str, word: str) -> bool:
+    return word.casefold() in name.casefold()
+
+
+@dataclass
+class TeamRules:
+    """Which teams take which children: looked-after children go to the teams whose name contains
+    "Care", children on a child protection plan to those containing "Child Protection", everyone
+    else to the remaining teams (a front door, an assessment team). A group with no team falls back
+    to all of them. Within a group children are dealt out in turn, so the split is even."""
+
+    care: list[str]
+    protection: list[str]
+    other: list[str]
+    dealt: dict[str, int] = field(default_factory=lambda: {"care": 0, "protection": 0, "other": 0})
+
+    @classmethod
+    def from_names(cls, names: Sequence[str]) -> "TeamRules":
+        care = [name for name in names if _has(name, "care")]
+        protection = [name for name in names if _has(name, "child protection") and name not in care]
+        other = [name for name in names if name not in care and name not in protection]
+        every = list(names)
+        return cls(care=care or every, protection=protection or every, other=other or every)
+
+    def choose(self, *, looked_after: bool, protected: bool) -> str:
+        group = "care" if looked_after else "protection" if protected else "other"
+        teams: list[str] = getattr(self, group)
+        turn = self.dealt[group]
+        self.dealt[group] = turn + 1
+        return teams[turn % len(teams)]
+
+
+def _periods_of_care(care: list[CareEpisode]) -> list[tuple[CareEpisode, date]]:
+    """(first episode, end of the period) of each period of care: a period begins at an RNE "S"."""
+    periods: list[tuple[CareEpisode, date]] = []
+    for episode in care:
+        if episode.rne == "S" or not periods:
+            periods.append((episode, episode.end))
+        else:
+            periods[-1] = (periods[-1][0], episode.end)
+    return periods
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+class _StableZip(zipfile.ZipFile):
+    """A zip whose entries all carry one fixed time: openpyxl would stamp them with the clock."""
+
+    def __init__(self, path: Path, stamp: datetime):
+        super().__init__(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self.stamp = stamp
+
+    def _entry(self, name: str) -> zipfile.ZipInfo:
+        entry = zipfile.ZipInfo(name, date_time=self.stamp.timetuple()[:6])
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        entry.external_attr = 0o600 << 16  # as ZipFile.writestr gives a named entry
+        return entry
+
+    def writestr(
+        self,
+        zinfo_or_arcname: str | zipfile.ZipInfo,
+        data: Any,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            zinfo_or_arcname = self._entry(zinfo_or_arcname)
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(
+        self,
+        filename: str | PathLike[str],
+        arcname: str | PathLike[str] | None = None,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        # openpyxl writes each worksheet from a temporary file: copied in chunks, memory stays flat.
+        with (
+            Path(filename).open("rb") as source,
+            self.open(self._entry(str(arcname or filename)), "w") as target,
+        ):
+            shutil.copyfileobj(source, target)
+
+
+class _AnnexAWriter:
+    """One authority's Annex A workbook for one census year, written a child at a time: List 3 every
+    referral of the year, List 7 every child protection plan open at some point in it, List 8 every
+    period of care, all as the year's census and the SSDA903 files know them on 31 March."""
+
+    def __init__(self, path: Path, year: int, teams: Sequence[str], spoil: _Spoiler):
+        self.path = path
+        self.year = year
+        self.year_start = date(year - 1, 4, 1)
+        self.reference = date(year, 3, 31)
+        self.rules = TeamRules.from_names(teams)
+        self.spoil = spoil
+        self.children = 0
+        # Write-only: rows go straight to temporary files, so memory stays flat.
+        self.book = Workbook(write_only=True)
+        self.sheets: list[Any] = []
+        for title, columns in ANNEX_A_SHEETS:
+            sheet = self.book.create_sheet(title)
+            sheet.append([*ANNEX_A_COMMON, *columns])
+            self.sheets.append(sheet)
+
+    def write(self, child: SyntheticChild) -> bool:
+        """Write the child's rows, if it has any in the year; say whether it had."""
+        reference, year_start = self.reference, self.year_start
+        referrals = [e for e in child.episodes if year_start <= e.referral <= reference]
+        plans = [
+            c
+            for e in child.episodes
+            for c in e.cp_plans
+            if _overlaps(c.start, _known(c.end, reference), year_start, reference)
+        ]
+        periods = [
+            first
+            for first, end in _periods_of_care(child.care)
+            if _overlaps(first.start, _known(end, reference), year_start, reference)
+        ]
+        if not (referrals or plans or periods):
+            return False
+        self.children += 1
+        team = self.rules.choose(looked_after=bool(periods), protected=bool(plans))
+        leading: list[Any] = [
+            child.la_child_id,
+            ANNEX_A_SEX[child.sex],
+            child.ethnicity,
+            child.birth,
+            _age(child.birth, reference),
+            team,
+        ]
+        referral_sheet, plan_sheet, care_sheet = self.sheets
+        for e in referrals:
+            self._row(referral_sheet, leading, [e.referral, e.source, "Yes" if e.nfa else "No"])
+        for c in plans:
+            end = _known(c.end, reference)
+            values = [
+                c.start,
+                ANNEX_A_ABUSE[c.initial_category],
+                ANNEX_A_ABUSE[c.latest_category],
+                end,
+                c.previous,
+            ]
+            self._row(plan_sheet, leading, values, end=3 if end else None)
+        for first in periods:
+            values = [
+                first.start,
+                first.need,
+                first.legal_status,
+                first.placement,
+                first.provider,
+                first.placement_postcode,
+                first.urn,
+            ]
+            self._row(care_sheet, leading, values)
+        return True
+
+    def _row(self, sheet: Any, leading: list[Any], values: list[Any], end: int | None = None) -> None:
+        """Append a row (maybe spoiled); ``end`` indexes, in ``values``, an end that may be made to
+        precede the start (always ``values[0]``)."""
+        fields: list[list[Any]] = [["", value] for value in (*leading, *values)]
+        where = len(leading)
+        self.spoil(fields, start=where, end=None if end is None else where + end, ident=0)
+        sheet.append([value if value != "" else None for _, value in fields])
+
+    def close(self) -> None:
+        # The time the census header gives, not the clock: the file must not change between runs.
+        stamp = datetime(self.year, 5, 15, 9, 0)  # noqa: DTZ001 - a fixed, zone-less document time
+        properties = self.book.properties
+        properties.created = properties.modified = stamp
+        properties.creator = properties.lastModifiedBy = SOFTWARE_CODE
+        # ExcelWriter rather than Workbook.save, which sets the modified time to now.
+        with _StableZip(self.path, stamp) as archive:
+            ExcelWriter(self.book, archive).save()
+
+
 def _generate_authority(
     out: Path,
     code: str,
@@ -954,6 +1190,7 @@ def _generate_authority(
     years: range,
     bad_rate: float,
     calendar: WorkingDays,
+    teams: Sequence[str] | None = None,
 ) -> AuthorityReturns:
     folder = out / code
     folder.mkdir(parents=True, exist_ok=True)
@@ -973,6 +1210,10 @@ def _generate_authority(
     spoil_903 = _Spoiler(Random(f"synthetic-bad:{seed}:{code}:903"), bad_rate, iso=False)
     result = AuthorityReturns(code=code, name=name)
     writers = [_CinWriter(folder / f"cin_census_{year}.xml", code, year, cin_spoil) for year in years]
+    annex_a = None
+    if teams:
+        annex_spoil = _Spoiler(Random(f"synthetic-bad:{seed}:{code}:annex_a"), bad_rate, iso=False)
+        annex_a = _AnnexAWriter(folder / ANNEX_A_FILE, years[-1], teams, annex_spoil)
     with (
         (folder / "ssda903_header.csv").open("w", encoding="utf-8", newline="") as header_file,
         (folder / "ssda903_episodes.csv").open("w", encoding="utf-8", newline="") as episodes_file,
@@ -987,6 +1228,8 @@ def _generate_authority(
                 writer.write(child)
             if _write_903(header, episodes, child, la.window_end, spoil_903):
                 result.looked_after += 1
+            if annex_a is not None:
+                annex_a.write(child)
             result.children += 1
             result.referrals += sum(1 for e in child.episodes if e.closure >= la.window_start)
     for writer in writers:
@@ -994,6 +1237,10 @@ def _generate_authority(
     result.bad_records = cin_spoil.count + spoil_903.count
     result.files = [f"{code}/cin_census_{year}.xml" for year in years]
     result.files += [f"{code}/ssda903_header.csv", f"{code}/ssda903_episodes.csv"]
+    if annex_a is not None:
+        annex_a.close()
+        result.bad_records += annex_a.spoil.count
+        result.files.append(f"{code}/{ANNEX_A_FILE}")
     return result
 
 
@@ -1005,16 +1252,26 @@ def generate(
     seed: int,
     years: range = DEFAULT_YEARS,
     bad_rate: float = DEFAULT_BAD_RATE,
+    teams: list[str] | None = None,
 ) -> Manifest:
     """Write every authority's returns under ``out`` (``<code>/cin_census_<year>.xml``,
     ``<code>/ssda903_header.csv``, ``<code>/ssda903_episodes.csv``) and ``out/manifest.json``.
 
-    ``authorities`` are (code, name) pairs; codes are three digits, as a census ``LEA``.
+    ``authorities`` are (code, name) pairs; codes are three digits, as a census ``LEA``. Given
+    ``teams`` (the names of each authority's teams), also ``<code>/annex_a.xlsx``: Lists 3, 7 and 8 of
+    the last census year, each child allocated to one of the teams (see ``TeamRules``). Without
+    teams the output is what it was before teams existed, byte for byte.
     """
     if not years:
         raise ValueError("at least one census year is needed")
     if not 0 <= bad_rate <= 1:
         raise ValueError("the bad rate is a share between 0 and 1")
+    if teams is not None:
+        folded = [name.strip().casefold() for name in teams]
+        if not all(folded) or len(set(folded)) != len(folded):
+            raise ValueError("team names must be distinct and not blank")
+        if any(len(name) > TEAM_NAME_MAX for name in teams):
+            raise ValueError(f"team names are at most {TEAM_NAME_MAX} characters")
     codes = [code for code, _ in authorities]
     if len(set(codes)) != len(codes) or not all(len(c) == 3 and c.isdigit() for c in codes):
         raise ValueError("authority codes must be distinct three-digit numbers")
@@ -1035,6 +1292,7 @@ def generate(
                 years=years,
                 bad_rate=bad_rate,
                 calendar=calendar,
+                teams=teams,
             )
         )
     manifest.write(out / "manifest.json")

@@ -70,7 +70,7 @@ def import_list(request):
                         acting_user=request.user,
                         allow_other_authority=form.cleaned_data["allow_other_authority"],
                     )
-                    for upload in form.cleaned_data["files"]
+                    for upload in form.cleaned_data["returns"]
                 ]
                 for run in runs:
                     transaction.on_commit(lambda pk=run.pk: run_import.delay(pk))

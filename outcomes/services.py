@@ -86,7 +86,7 @@ def _date_ranges(
                 known = ranges.get(key)
                 lo, hi = min(found), max(found)
                 ranges[key] = (min(lo, known[0]), max(hi, known[1])) if known else (lo, hi)
-            everything.extend(row[key] for key in bounds if row[key] is not None)
+            everything.extend(row[alias] for alias in bounds if row[alias] is not None)
     return ranges, ((min(everything), max(everything)) if everything else None)
 
 

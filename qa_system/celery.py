@@ -22,4 +22,8 @@ DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str]]] = {
         "accounts.tasks.clear_expired_sessions",
         {"minute": "15", "hour": "2", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
     ),
+    "Recompute measures (nightly)": (
+        "outcomes.tasks.compute_measures",
+        {"minute": "30", "hour": "3", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+    ),
 }

@@ -34,6 +34,7 @@ from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
 from cases.importers.base import (
+    EVENT_TABLES,
     Batch,
     FileRejected,
     RecordRejected,
@@ -53,6 +54,7 @@ EARLIEST = date(1900, 1, 1)
 # 43 weeks is the longest one lasts. A child cannot be looked after before birth at all.
 PREGNANCY = timedelta(weeks=43)
 ZIP_MAGIC = b"PK\x03\x04"
+XLSX_PART = b"xl/workbook.xml"  # a zip entry's name, in the clear in its local header
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls
 EXCEL_ERRORS = {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!", "#SPILL!", "#CALC!"}
 DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
@@ -63,10 +65,10 @@ DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 
 
 def detect(head: bytes, filename: str) -> str | None:
-    """ANNEX_A for an Excel workbook: an XLSX (a zip holding ``xl/`` parts, or named .xlsx/.xlsm),
+    """ANNEX_A for an Excel workbook: an XLSX (a zip holding ``xl/workbook.xml``, or named .xlsx/.xlsm),
     or an old .xls, which ``parse`` rejects with a message saying to save it as .xlsx."""
     name = filename.lower()
-    if head.startswith(ZIP_MAGIC) and (b"xl/" in head or name.endswith((".xlsx", ".xlsm"))):
+    if head.startswith(ZIP_MAGIC) and (XLSX_PART in head or name.endswith((".xlsx", ".xlsm"))):
         return ImportFormat.ANNEX_A.value
     if head.startswith(OLE2_MAGIC) and name.endswith(".xls"):
         return ImportFormat.ANNEX_A.value
@@ -278,7 +280,7 @@ ETHNICITY_NAMES = {
     r"white.*british": "WBRI",
     r"white.*irish": "WIRI",
     r"traveller": "WIRT",
-    r"gypsy|roma": "WROM",
+    r"\b(gypsy|roma)\b": "WROM",
     r"other white|white other": "WOTH",
     r"white.*black caribbean": "MWBC",
     r"white.*black african": "MWBA",
@@ -395,14 +397,10 @@ def _count(value: Any, field_name: str) -> int | None:
 def _record(table: str, cells: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
     """The fields of one record from its cells (keyed by field name); absent columns give no field,
     so that what another file stored is left alone."""
-
-    def date_of(name: str) -> date | None:
-        return cell_date(cells[name], headers[name])
-
     fields: dict[str, Any] = {}
     for name in cells:
         if name.endswith("_date"):
-            fields[name] = date_of(name)
+            fields[name] = cell_date(cells[name], headers[name])
         elif name in CODE_PATTERNS:
             fields[name] = coded(cells[name], name)
         elif name in {"nfa", "icpc_not_required"}:
@@ -413,7 +411,7 @@ def _record(table: str, cells: dict[str, Any], headers: dict[str, str]) -> dict[
             fields["placement_postcode_district"] = district(cells[name])
         elif name == "urn":
             fields[name] = (cell_text(cells[name]) or "")[:10]
-    identity = "referral_date" if table == "referrals" else "start_date"
+    identity = EVENT_TABLES[table]
     if fields.get(identity) is None:
         raise RecordRejected(headers[identity], "is missing")
     end_name = {"assessments": "authorisation_date", "section47s": "icpc_date"}.get(table, "end_date")
@@ -423,6 +421,8 @@ def _record(table: str, cells: dict[str, Any], headers: dict[str, str]) -> dict[
 
 
 def _check_birth(start: date, born: date | None, table: str, header: str) -> None:
+    """Reject a start impossible for the date of birth: looked after before birth, or any work more
+    than a pregnancy before it."""
     if born is None:
         return
     if table == "care_episodes" and start < born:
@@ -497,7 +497,7 @@ def _read_rows(batch: Batch, sheet: Sheet, rows: Iterator[tuple[Any, ...]]) -> N
                 batch.reject(child, rejection.field, "is not a valid date (DD/MM/YYYY or YYYY-MM-DD)", where)
         try:
             fields = _record(table, {name: cell(name) for name in event_fields}, sheet.headers)
-            identity = "referral_date" if table == "referrals" else "start_date"
+            identity = EVENT_TABLES[table]
             _check_birth(fields[identity], born, table, sheet.headers[identity])
         except RecordRejected as rejection:
             batch.reject(child, rejection.field, rejection.reason, where)

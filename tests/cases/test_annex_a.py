@@ -8,10 +8,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from cases.importers import annex_a
-from cases.importers.base import Batch, FileRejected
+from cases.importers.base import Batch, FileRejected, RecordRejected
 from cases.importers.store import store_batch
 from cases.models import Assessment, CareEpisode, Child, CINPlan, CPPlan, ImportFormat, Referral, Section47
 from tests.factories import AuthorityFactory, TeamFactory
@@ -101,6 +103,12 @@ def test_detect_refuses_other_returns(external_data, folder, name):
 )
 def test_detect_refuses_junk(head, name):
     assert annex_a.detect(head, name) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2048), st.sampled_from(["a.xlsx", "a.xls", "a.csv", ""]))
+def test_detect_never_raises(head, name):
+    assert annex_a.detect(head, name) in (None, ANNEX_A)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -366,6 +374,21 @@ def test_sheet_names_header_rows_and_cell_types_vary(tmp_path):
     assert batch.problems[4].reason == "is missing"
 
 
+def test_row_numbers_count_blank_rows(tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "List 3"
+    sheet["A3"], sheet["B3"] = "Child Unique ID", "Date of Referral"
+    sheet["A4"], sheet["B4"] = "X", "01/01/2024"
+    sheet["A9"], sheet["B9"] = "Y", "bad"
+    book.save(tmp_path / "gaps.xlsx")
+    batch = annex_a.parse(tmp_path / "gaps.xlsx", ANNEX_A, "gaps.xlsx")
+    assert list(batch.events["referrals"]) == [("X", date(2024, 1, 1))]
+    assert [(p.child, p.field, p.where) for p in batch.problems] == [
+        ("Y", "Date of Referral", "List 3 row 9")
+    ]
+
+
 @pytest.mark.django_db
 def test_team_is_matched_by_name_whatever_its_case(tmp_path, authority):
     team = TeamFactory(authority=authority, name="Front Door")
@@ -416,12 +439,13 @@ def test_a_workbook_without_annex_a_lists_is_rejected(tmp_path):
         annex_a.parse(path, ANNEX_A, path.name)
 
 
-def test_an_xlsform_workbook_is_rejected(external_data):
+def test_xlsform_workbooks_are_rejected(external_data):
     forms = sorted((external_data / "xlsform").glob("*.xlsx"))
     if not forms:
         pytest.skip("no XLSForm sample workbook")
-    with pytest.raises(FileRejected, match="no Annex A list"):
-        annex_a.parse(forms[0], ANNEX_A, forms[0].name)
+    for form in forms:
+        with pytest.raises(FileRejected, match="no Annex A list"):
+            annex_a.parse(form, ANNEX_A, form.name)
 
 
 @pytest.mark.parametrize(
@@ -502,3 +526,34 @@ def test_list_number(title, number):
 )
 def test_coded_answers(value, field, expected):
     assert annex_a.coded(value, field) == expected
+
+
+cell_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.text(max_size=30),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.dates(),
+    st.datetimes(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cell_values)
+def test_any_cell_gives_a_date_none_or_a_rejection(value):
+    try:
+        parsed = annex_a.cell_date(value, "Date")
+    except RecordRejected as rejection:
+        assert rejection.field == "Date"
+    else:
+        assert parsed is None or parsed >= date(1900, 1, 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cell_values, st.sampled_from(sorted(annex_a.CODE_PATTERNS)))
+def test_any_cell_gives_a_short_code(value, field):
+    assert len(annex_a.coded(value, field)) <= 4
+    assert annex_a.sex_code(value) in (None, "0", "1", "2", "9")
+    assert annex_a.yes_no(value) in (None, True, False)
+    assert len(annex_a.district(value)) <= 4

@@ -69,7 +69,7 @@ def test_case_list_query_count_does_not_grow(cases, login):
     client.get(reverse("cases:list"))  # warm the session
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("cases:list"))
-    for n in range(40):
+    for _n in range(40):
         child = ChildFactory(authority=cases.authority_a, team=cases.team_a)
         ReferralFactory(child=child)
         CPPlanFactory(child=child)

@@ -5,6 +5,7 @@ import hashlib
 import io
 import json
 import re
+import zipfile
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -620,3 +621,250 @@ def test_the_importers_reject_the_deliberately_bad_records(tmp_path):
     assert sum(len(found) for found in problems.values()) >= 10
     reasons = " ".join(p.reason for found in problems.values() for p in found)
     assert "is not a valid date" in reasons and "is before" in reasons and "is missing" in reasons
+
+
+# --- The Annex A workbook and its teams --------------------------------------------------------------
+
+TEAMS = [
+    "Front Door",
+    "Assessment Team",
+    "Child Protection North",
+    "Child Protection South",
+    "Children in Care",
+]
+CP_TEAMS = {"Child Protection North", "Child Protection South"}
+OTHER_TEAMS = {"Front Door", "Assessment Team"}
+TEAM_CHILDREN = 300
+
+
+def _generate_with_teams(out: Path, **kwargs) -> synthetic.Manifest:
+    return synthetic.generate(
+        out,
+        authorities=kwargs.pop("authorities", [("991", "Ashdown")]),
+        children_per_authority=kwargs.pop("children", TEAM_CHILDREN),
+        seed=kwargs.pop("seed", 2026),
+        years=kwargs.pop("years", YEARS),
+        bad_rate=kwargs.pop("bad_rate", 0.0),
+        teams=kwargs.pop("teams", TEAMS),
+    )
+
+
+@pytest.fixture(scope="module")
+def teamed(tmp_path_factory) -> tuple[Path, synthetic.Manifest]:
+    out = tmp_path_factory.mktemp("teamed")
+    return out, _generate_with_teams(out)
+
+
+def _annex_a(folder: Path):
+    from cases.importers import annex_a
+
+    path = folder / synthetic.ANNEX_A_FILE
+    return annex_a.parse(path, "annex_a", path.name)
+
+
+def test_the_workbook_has_lists_3_7_and_8_with_the_standard_columns(teamed):
+    openpyxl = pytest.importorskip("openpyxl")
+    out, manifest = teamed
+    assert manifest.authorities[0].files[-1] == "991/annex_a.xlsx"
+    book = openpyxl.load_workbook(out / "991" / "annex_a.xlsx", read_only=True)
+    try:
+        assert book.sheetnames == [
+            "List 3 - Referrals",
+            "List 7 - Child Protection",
+            "List 8 - Children Looked After",
+        ]
+        for sheet in book.worksheets:
+            header = next(sheet.iter_rows(max_row=1, values_only=True))
+            assert header[:6] == (
+                "Child Unique ID",
+                "Gender",
+                "Ethnicity",
+                "Date of Birth",
+                "Age of Child (Years)",
+                "Allocated team",
+            )
+    finally:
+        book.close()
+
+
+def test_every_child_of_the_workbook_has_a_team_by_the_rules(teamed):
+    out, _ = teamed
+    batch = _annex_a(out / "991")
+    assert batch.problems == []
+    teams = {child: fields["team_name"] for child, fields in batch.children.items()}
+    assert set(teams.values()) == set(TEAMS)
+    looked_after = {child for child, _ in batch.events["care_episodes"]}
+    protected = {child for child, _ in batch.events["cp_plans"]} - looked_after
+    others = set(teams) - looked_after - protected
+    assert looked_after and protected and others
+    assert {teams[child] for child in looked_after} == {"Children in Care"}
+    assert {teams[child] for child in protected} == CP_TEAMS
+    assert {teams[child] for child in others} == OTHER_TEAMS
+    # Dealt out in turn: the two child protection teams differ by one child at most.
+    north = sum(teams[child] == "Child Protection North" for child in protected)
+    assert abs(2 * north - len(protected)) <= 1
+    front_door = sum(teams[child] == "Front Door" for child in others)
+    assert abs(2 * front_door - len(others)) <= 1
+
+
+def test_the_workbook_holds_the_last_census_years_records_with_their_dates(teamed):
+    out, _ = teamed
+    folder = out / "991"
+    batch = _annex_a(folder)
+    returns = Returns(folder)
+    year_start, reference = date(YEARS[-1] - 1, 4, 1), date(YEARS[-1], 3, 31)
+    # List 3: every referral of the last census year, and nothing else.
+    in_year = {key for key in returns.referrals_by_year[YEARS[-1]] if year_start <= key[1] <= reference}
+    assert set(batch.events["referrals"]) == in_year
+    for key, fields in batch.events["referrals"].items():
+        assert fields["nfa"] == returns.referrals[key]["nfa"]
+    # List 7: every plan open at some point of the year, with the end and count the census gives.
+    last = ET.parse(folder / f"cin_census_{YEARS[-1]}.xml").getroot()
+    plans = {
+        (child.findtext("ChildIdentifiers/LAchildID"), _iso(p.findtext("CPPstartDate")))
+        for child in last.iterfind("Children/Child")
+        for p in child.iterfind("CINdetails/ChildProtectionPlans")
+    }
+    assert set(batch.events["cp_plans"]) == plans
+    for key, fields in batch.events["cp_plans"].items():
+        assert (fields["end_date"], fields["previous_plans"]) == returns.plans[key]
+    # List 8: the first SSDA903 episode of every period of care the year saw.
+    starts = {(row["CHILD"], _dmy(row["DECOM"])): row for row in returns.episodes if row["RNE"] == "S"}
+    assert set(batch.events["care_episodes"]) <= set(starts)
+    for key, fields in batch.events["care_episodes"].items():
+        row = starts[key]
+        assert (fields["legal_status"], fields["placement"], fields["category_of_need"]) == (
+            row["LS"],
+            row["PLACE"],
+            row["CIN"],
+        )
+    looked_after_in_year = {
+        row["CHILD"]
+        for row in returns.episodes
+        if _dmy(row["DECOM"]) <= reference and (not row["DEC"] or _dmy(row["DEC"]) >= year_start)
+    }
+    assert {child for child, _ in batch.events["care_episodes"]} == looked_after_in_year
+
+
+def _store_file(path: Path, authority):
+    from cases.importers import registry
+    from cases.importers.store import store_batch
+
+    head = path.read_bytes()[:65536]
+    importer, file_format = next(
+        (module, fmt) for module in registry.IMPORTERS if (fmt := module.detect(head, path.name))
+    )
+    batch = importer.parse(path, file_format, path.name)
+    assert batch.problems == [], path.name
+    return batch, store_batch(batch, authority)
+
+
+def _snapshot() -> dict[str, list[dict]]:
+    from cases.importers.store import MODELS
+    from cases.models import Child
+
+    tables = {table: list(model._default_manager.order_by("pk").values()) for table, model in MODELS.items()}
+    tables["children"] = list(
+        Child.objects.order_by("pk").values("la_child_id", "birth_month", "sex", "ethnicity", "disabilities")
+    )
+    return tables
+
+
+@pytest.mark.django_db
+def test_importing_the_workbook_after_the_returns_only_sets_teams(teamed):
+    from cases.models import Child
+    from tests.factories import AuthorityFactory, TeamFactory
+
+    out, _ = teamed
+    folder = out / "991"
+    authority = AuthorityFactory(code="991")
+    teams = {name: TeamFactory(authority=authority, name=name) for name in TEAMS}
+    returns = [folder / f"cin_census_{year}.xml" for year in YEARS]
+    returns += [folder / "ssda903_header.csv", folder / "ssda903_episodes.csv"]
+    for path in returns:
+        _store_file(path, authority)
+    assert not Child.objects.filter(team__isnull=False).exists()
+    before = _snapshot()
+
+    batch, result = _store_file(folder / "annex_a.xlsx", authority)
+    # Every record is already there with the same values: only the children's teams change.
+    events = sum(len(rows) for rows in batch.events.values())
+    assert (result.stored, result.updated, result.unchanged) == (0, len(batch.children), events)
+    assert _snapshot() == before
+    allocated = dict(Child.objects.filter(team__isnull=False).values_list("la_child_id", "team__name"))
+    assert allocated == {child: fields["team_name"] for child, fields in _annex_a(folder).children.items()}
+    assert set(allocated.values()) == set(TEAMS)
+    assert Child.objects.filter(team=teams["Children in Care"], care_episodes__isnull=False).exists()
+
+    _, again = _store_file(folder / "annex_a.xlsx", authority)
+    assert (again.stored, again.updated, again.unchanged) == (0, 0, batch.record_count)
+
+
+def test_the_workbook_is_byte_identical_between_runs(tmp_path):
+    first = _generate_with_teams(tmp_path / "a", children=60, bad_rate=0.02)
+    again = _generate_with_teams(tmp_path / "b", children=60, bad_rate=0.02)
+    assert first == again
+    digests = _digests(tmp_path / "a")
+    assert digests == _digests(tmp_path / "b")
+    assert "991/annex_a.xlsx" in digests
+    # No clock inside: every zip entry and the document properties carry the last year's 15 May.
+    with zipfile.ZipFile(tmp_path / "a" / "991" / "annex_a.xlsx") as archive:
+        assert {entry.date_time for entry in archive.infolist()} == {(YEARS[-1], 5, 15, 9, 0, 0)}
+        core = archive.read("docProps/core.xml").decode("utf-8")
+    assert core.count(f"{YEARS[-1]}-05-15T09:00:00Z") == 2  # created and modified
+
+
+def test_teams_leave_the_other_files_alone(tmp_path):
+    _generate_with_teams(tmp_path / "teams", children=60, bad_rate=0.02)
+    _generate(tmp_path / "plain", children=60, seed=2026, bad_rate=0.02)
+    with_teams, plain = _digests(tmp_path / "teams"), _digests(tmp_path / "plain")
+    assert set(with_teams) - set(plain) == {"991/annex_a.xlsx"}
+    assert {name for name in plain if plain[name] != with_teams[name]} == {"manifest.json"}
+    assert not (tmp_path / "plain" / "991" / "annex_a.xlsx").exists()
+
+
+def test_the_bad_rate_spoils_workbook_rows_too(tmp_path):
+    manifest = _generate_with_teams(tmp_path, children=200, seed=8, bad_rate=0.05)
+    plain = _generate(tmp_path / "plain", children=200, seed=8, bad_rate=0.05)
+    problems = _annex_a(tmp_path / "991").problems
+    assert problems
+    assert manifest.authorities[0].bad_records > plain.authorities[0].bad_records
+
+
+def test_team_rules_fall_back_to_any_team():
+    rules = synthetic.TeamRules.from_names(["Alpha", "Beta"])
+    chosen = [rules.choose(looked_after=True, protected=False) for _ in range(4)]
+    chosen += [rules.choose(looked_after=False, protected=True) for _ in range(2)]
+    assert chosen == ["Alpha", "Beta", "Alpha", "Beta", "Alpha", "Beta"]
+    rules = synthetic.TeamRules.from_names(["Children in Care", "Child Protection"])
+    assert rules.choose(looked_after=False, protected=False) == "Children in Care"
+    assert rules.choose(looked_after=False, protected=False) == "Child Protection"
+    assert rules.choose(looked_after=True, protected=True) == "Children in Care"
+    assert rules.choose(looked_after=False, protected=True) == "Child Protection"
+
+
+@pytest.mark.parametrize("teams", [["Front Door", "front door "], ["Front Door", " "], ["x" * 121]])
+def test_team_names_must_be_distinct_and_usable(tmp_path, teams):
+    with pytest.raises(ValueError, match="team names"):
+        _generate_with_teams(tmp_path, children=5, teams=teams)
+
+
+def test_the_command_writes_the_workbook_with_teams(tmp_path):
+    stdout = io.StringIO()
+    call_command(
+        "generate_returns",
+        "--authorities=1",
+        "--children-per-authority=30",
+        "--seed=4",
+        f"--out={tmp_path}",
+        "--codes=991",
+        "--years=2023-2024",
+        "--bad-rate=0",
+        "--teams=Front Door, Assessment Team,Child Protection North,Child Protection South,Children in Care",
+        stdout=stdout,
+    )
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["authorities"][0]["files"][-1] == "991/annex_a.xlsx"
+    assert "Wrote 5 files for 1 authorities" in stdout.getvalue()
+    teams = {fields["team_name"] for fields in _annex_a(tmp_path / "991").children.values()}
+    assert teams <= set(TEAMS) and "Front Door" in teams

@@ -111,7 +111,7 @@ def _upload(client, *files, **extra):
     payload = [io.BytesIO(content) for _, content in files]
     for handle, (name, _) in zip(payload, files, strict=True):
         handle.name = name
-    return client.post(reverse("cases:imports"), {"files": payload, **extra})
+    return client.post(reverse("cases:imports"), {"returns": payload, **extra})
 
 
 def test_qa_lead_uploads_several_files_and_follows_progress(

@@ -86,6 +86,12 @@ def test_detect_refuses_junk(head):
     assert ssda903.detect(head, "upload.csv") is None
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2048))
+def test_detect_never_raises(head):
+    assert ssda903.detect(head, "upload.csv") in (None, HEADER, EPISODES)
+
+
 def test_detect_tolerates_bom_case_spaces_and_a_cut_multibyte_character():
     assert ssda903.detect("\ufeff child , decom ,rne\n1,é".encode()[:-1], "x.csv") == EPISODES
     assert ssda903.detect(b"Child;Sex;DOB;Ethnic\r\n", "x.csv") == HEADER

@@ -183,7 +183,7 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_children():
 def test_the_celery_task_runs_the_service():
     authority = AuthorityFactory(code="872")
     b.referral(b.child(authority), "2024-04-02")
-    assert compute_measures.delay([authority.pk]).get(timeout=5) == 27
+    assert compute_measures.apply(args=[[authority.pk]]).get() == 27
     assert compute_measures.name == "outcomes.tasks.compute_measures"
 
 

@@ -12,8 +12,9 @@ def _list(text: str | None) -> list[str]:
 class Command(BaseCommand):
     help = (
         "Write made-up statutory returns for the demo and the benchmarks: per authority one CIN census XML "
-        "per census year and an SSDA903 header and episodes CSV, under OUT/<code>/, plus OUT/manifest.json. "
-        "The same arguments always give byte-identical files."
+        "per census year and an SSDA903 header and episodes CSV, under OUT/<code>/, plus OUT/manifest.json; "
+        "with --teams also an Ofsted Annex A workbook (OUT/<code>/annex_a.xlsx) allocating each child to one of "
+        "the teams. The same arguments always give byte-identical files."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -35,6 +36,15 @@ class Command(BaseCommand):
             type=float,
             default=synthetic.DEFAULT_BAD_RATE,
             help="Share of records written deliberately bad (impossible date, end before start, missing ID)",
+        )
+        parser.add_argument(
+            "--teams",
+            help=(
+                "Comma-separated team names of every authority: also write OUT/<code>/annex_a.xlsx (Lists 3, 7 "
+                "and 8 of the last census year) with each child's allocated team: looked-after children in a "
+                'team named "...Care...", children on a child protection plan in the "...Child Protection..." '
+                "teams, the others in the rest"
+            ),
         )
 
     def handle(self, *args, **options) -> None:
@@ -66,6 +76,7 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 years=years,
                 bad_rate=options["bad_rate"],
+                teams=_list(options["teams"]) or None,
             )
         except ValueError as error:
             raise CommandError(str(error)) from None
