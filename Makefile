@@ -42,9 +42,11 @@ demo: install  ## Build the demo on the embedded database and serve it on http:/
 	$(DEMO_ENV) $(PY) manage.py seed_demo --quiet
 	@# Made-up returns for the three demo authorities, imported by each one's QA lead as a user would.
 	$(DEMO_ENV) $(PY) manage.py generate_returns --authorities 3 --codes 991,992,993 \
-	  --names Ashdown,Brackenford,Calderbridge --children-per-authority 400 --seed 2026 --out demo-returns
+	  --names Ashdown,Brackenford,Calderbridge --children-per-authority 400 --seed 2026 --out demo-returns \
+	  --teams "Front Door,Assessment Team,Child Protection North,Child Protection South,Children in Care"
 	@set -o pipefail; for pair in $(DEMO_AUTHORITIES); do code=$${pair%%:*}; lead=$${pair#*:}; \
-	  $(DEMO_ENV) $(PY) manage.py import_returns --authority $$code --user $$lead demo-returns/$$code/* | grep -v "^  rejected" || exit 1; \
+	  $(DEMO_ENV) $(PY) manage.py import_returns --authority $$code --user $$lead \
+	    demo-returns/$$code/cin_census_*.xml demo-returns/$$code/ssda903_*.csv demo-returns/$$code/annex_a.xlsx | grep -v "^  rejected" || exit 1; \
 	done
 	$(DEMO_ENV) $(PY) manage.py compute_measures
 	@echo; $(DEMO_ENV) $(PY) manage.py seed_demo --logins

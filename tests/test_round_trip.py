@@ -65,7 +65,9 @@ def test_generated_census_round_trips_to_the_export(children, tmp_path_factory):
 
     call_command("compute_measures", "--authority", "872")
     out = io.StringIO()
-    call_command("export_measures", "--format", "csv", "--authority", "872", "--period-type", "quarter", stdout=out)
+    call_command(
+        "export_measures", "--format", "csv", "--authority", "872", "--period-type", "quarter", stdout=out
+    )
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     exported = {
         (row["measure"], date.fromisoformat(row["period_start"])): row for row in rows if not row["team"]

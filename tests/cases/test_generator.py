@@ -9,6 +9,7 @@ import zipfile
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import defusedxml.ElementTree as ET
 import holidays
@@ -759,11 +760,13 @@ def _store_file(path: Path, authority):
     return batch, store_batch(batch, authority)
 
 
-def _snapshot() -> dict[str, list[dict]]:
+def _snapshot() -> dict[str, list[Any]]:
     from cases.importers.store import MODELS
     from cases.models import Child
 
-    tables = {table: list(model._default_manager.order_by("pk").values()) for table, model in MODELS.items()}
+    tables: dict[str, list[Any]] = {
+        table: list(model._default_manager.order_by("pk").values()) for table, model in MODELS.items()
+    }
     tables["children"] = list(
         Child.objects.order_by("pk").values("la_child_id", "birth_month", "sex", "ethnicity", "disabilities")
     )
