@@ -13,6 +13,8 @@
   adaptation) they were given against, keyed by the stable item key.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -138,15 +140,6 @@ class FrozenUnlessDraft(models.Model):
     class Meta:
         abstract = True
 
-    @property
-    def is_draft(self) -> bool:
-        return self.status == VersionStatus.DRAFT
-
-    def _stored_state(self) -> dict | None:
-        if self.pk is None:
-            return None
-        return type(self)._default_manager.filter(pk=self.pk).values().first()
-
     def save(self, *args, **kwargs):
         stored = self._stored_state()
         if stored is not None and stored["status"] != VersionStatus.DRAFT:
@@ -165,6 +158,15 @@ class FrozenUnlessDraft(models.Model):
         if stored is not None and stored["status"] != VersionStatus.DRAFT:
             raise VersionFrozen(f"{self} is {stored['status']} and cannot be deleted.")
         return super().delete(*args, **kwargs)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == VersionStatus.DRAFT
+
+    def _stored_state(self) -> dict[str, Any] | None:
+        if self.pk is None:
+            return None
+        return type(self)._default_manager.filter(pk=self.pk).values().first()
 
 
 class ToolVersion(FrozenUnlessDraft):
@@ -200,12 +202,6 @@ class VersionPart(models.Model):
     class Meta:
         abstract = True
 
-    def _check_editable(self) -> None:
-        version_id = self.version_id  # type: ignore[attr-defined]
-        status = ToolVersion.objects.filter(pk=version_id).values_list("status", flat=True).first()
-        if status is not None and status != VersionStatus.DRAFT:
-            raise VersionFrozen(f"Version {version_id} is {status}: its sections and items cannot change.")
-
     def save(self, *args, **kwargs):
         self._check_editable()
         super().save(*args, **kwargs)
@@ -213,6 +209,12 @@ class VersionPart(models.Model):
     def delete(self, *args, **kwargs):
         self._check_editable()
         return super().delete(*args, **kwargs)
+
+    def _check_editable(self) -> None:
+        version_id = self.version_id  # type: ignore[attr-defined]
+        status = ToolVersion.objects.filter(pk=version_id).values_list("status", flat=True).first()
+        if status is not None and status != VersionStatus.DRAFT:
+            raise VersionFrozen(f"Version {version_id} is {status}: its sections and items cannot change.")
 
 
 class Section(VersionPart):
@@ -387,11 +389,6 @@ class ItemChange(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.item_key}"
 
-    def _check_editable(self) -> None:
-        status = Adaptation.objects.filter(pk=self.adaptation_id).values_list("status", flat=True).first()
-        if status is not None and status != VersionStatus.DRAFT:
-            raise VersionFrozen(f"Adaptation {self.adaptation_id} is {status}: its changes cannot change.")
-
     def save(self, *args, **kwargs):
         self._check_editable()
         super().save(*args, **kwargs)
@@ -399,6 +396,11 @@ class ItemChange(models.Model):
     def delete(self, *args, **kwargs):
         self._check_editable()
         return super().delete(*args, **kwargs)
+
+    def _check_editable(self) -> None:
+        status = Adaptation.objects.filter(pk=self.adaptation_id).values_list("status", flat=True).first()
+        if status is not None and status != VersionStatus.DRAFT:
+            raise VersionFrozen(f"Adaptation {self.adaptation_id} is {status}: its changes cannot change.")
 
 
 class ResponseQuerySet(models.QuerySet["Response"]):

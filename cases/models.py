@@ -12,7 +12,6 @@ from django.db import models
 
 from accounts.models import Authority, Team
 
-
 SEX_CODES = {"0": "not known", "1": "male", "2": "female", "9": "not specified"}
 
 
