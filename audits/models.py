@@ -166,7 +166,8 @@ class FrozenUnlessDraft(models.Model):
     def _stored_state(self) -> dict[str, Any] | None:
         if self.pk is None:
             return None
-        return type(self)._default_manager.filter(pk=self.pk).values().first()
+        row = type(self)._default_manager.filter(pk=self.pk).values().first()
+        return dict(row) if row is not None else None
 
 
 class ToolVersion(FrozenUnlessDraft):
