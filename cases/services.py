@@ -117,7 +117,10 @@ def import_run_execute(*, import_run_id: int, recompute: bool = False) -> Import
         _progress(run, 60)
         result = store_batch(batch, run.authority)
     except FileRejected as rejection:
-        return _finish(run, status=ImportStatus.REJECTED, error=str(rejection))
+        run = _finish(run, status=ImportStatus.REJECTED, error=str(rejection))
+        if recompute:
+            _recompute_when_last(run)
+        return run
     except Exception as error:
         logger.exception("Import %s failed", run.pk)
         _finish(
@@ -135,11 +138,25 @@ def import_run_execute(*, import_run_id: int, recompute: bool = False) -> Import
         rejected=len(batch.problems),
         problems=[problem.as_dict() for problem in batch.problems],
     )
-    if recompute and (run.stored or run.updated):
-        from outcomes.tasks import compute_measures
-
-        transaction.on_commit(lambda: compute_measures.delay([run.authority_id]))
+    if recompute:
+        _recompute_when_last(run)
     return run
+
+
+def _recompute_when_last(run: ImportRun) -> None:
+    """Recompute the authority's measures once the last file of an upload has been imported (files
+    uploaded together are imported one after another; recomputing after each would repeat work)."""
+    waiting = ImportRun.objects.filter(
+        authority_id=run.authority_id, status__in=[ImportStatus.PENDING, ImportStatus.RUNNING]
+    ).exclude(pk=run.pk)
+    changed = ImportRun.objects.filter(
+        authority_id=run.authority_id, status=ImportStatus.DONE, finished_at__gte=run.created_at
+    ).exclude(stored=0, updated=0)
+    if waiting.exists() or not changed.exists():
+        return
+    from outcomes.tasks import compute_measures
+
+    transaction.on_commit(lambda: compute_measures.delay([run.authority_id]))
 
 
 def _check_authority(run: ImportRun, code: str | None) -> None:

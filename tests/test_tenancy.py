@@ -53,6 +53,20 @@ def test_authority_a_staff_open_their_objects(personas, login, label, url_name, 
     assert login(owner).get(reverse(url_name, kwargs=kwargs(personas))).status_code == 200
 
 
+def _adaptation_a(p):
+    from audits import services
+    from tests.audits import builders
+
+    small = builders.small_standard_tool(user=p.pat)
+    return services.tool_adapt(authority=p.authority_a, tool=small.tool, acting_user=p.quinn)
+
+
+def _own_tool_version_a(p):
+    from tests.audits import builders
+
+    return builders.version(builders.tool("t-own-a", authority=p.authority_a))
+
+
 # Admin change pages of authority-A rows, which B's QA lead must not reach.
 ADMIN_URLS = [
     ("authority", "admin:accounts_authority_change", lambda p: p.authority_a.pk),
@@ -60,6 +74,15 @@ ADMIN_URLS = [
     ("member", "admin:accounts_user_change", lambda p: p.alice.pk),
     ("membership", "admin:accounts_membership_change", lambda p: p.alice.memberships.get().pk),
     ("import run", "admin:cases_importrun_change", lambda p: _import_run_a(p)["pk"]),
+    ("adaptation", "admin:audits_adaptation_change", lambda p: _adaptation_a(p).pk),
+    ("adaptation preview", "admin:audits_adaptation_preview", lambda p: _adaptation_a(p).pk),
+    ("divergence report", "admin:audits_adaptation_divergence", lambda p: _adaptation_a(p).pk),
+    ("adaptation upgrade", "admin:audits_adaptation_upgrade", lambda p: _adaptation_a(p).pk),
+    ("adaptation history", "admin:audits_adaptation_history", lambda p: _adaptation_a(p).pk),
+    ("adoption", "admin:audits_adoption_change", lambda p: _adaptation_a(p).adoption_id),
+    ("own tool", "admin:audits_tool_change", lambda p: _own_tool_version_a(p).tool_id),
+    ("own tool version", "admin:audits_toolversion_change", lambda p: _own_tool_version_a(p).pk),
+    ("own version preview", "admin:audits_toolversion_preview", lambda p: _own_tool_version_a(p).pk),
 ]
 
 

@@ -25,7 +25,20 @@ def _admin_models(response):
 def test_qa_lead_sees_only_people_and_teams(personas, login):
     response = login(personas.quinn).get(reverse("admin:index"))
     assert response.status_code == 200
-    assert _admin_models(response) == ["Authority", "ImportRun", "MeasureValue", "Membership", "Team", "User"]
+    assert _admin_models(response) == [
+        "Adaptation",
+        "Adoption",
+        "Authority",
+        "ImportRun",
+        "MeasureValue",
+        "Membership",
+        "ResultsNode",
+        "Rubric",
+        "Team",
+        "Tool",
+        "ToolVersion",
+        "User",
+    ]
 
 
 def test_platform_admin_also_sees_schedules(personas, login):

@@ -8,10 +8,12 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.urls import reverse
+from django_celery_results.models import TaskResult
 
 from cases import services
 from cases.models import Child, ImportRun, ImportStatus, Referral
 from cases.tasks import run_import
+from outcomes.models import MeasureValue
 from tests.cases import cin_samples as cin
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +127,8 @@ def test_qa_lead_uploads_several_files_and_follows_progress(
     runs = progress.context["runs"]
     assert [run.status for run in runs] == [ImportStatus.DONE, ImportStatus.REJECTED]
     assert progress.context["finished"] is True
+    # Once the last file is in, the authority's measures are recomputed (once).
+    assert MeasureValue.objects.filter(authority=personas.authority_a, measure="referrals").exists()
     partial = client.get(response["Location"], HTTP_HX_REQUEST="true")
     assert b"hx-trigger" not in partial.content  # polling stops once every file is done
     report = client.get(reverse("cases:import", args=[runs[0].pk]))
@@ -176,3 +180,38 @@ def test_a_real_worker_imports_an_upload(personas):
         time.sleep(0.2)
     assert run.status == ImportStatus.DONE, run.error
     assert run.stored == 5
+    # The worker then recomputes the authority's measures; wait for it to finish before the test
+    # database is flushed under it.
+    while time.monotonic() < deadline:
+        if TaskResult.objects.filter(task_name="outcomes.tasks.compute_measures", status="SUCCESS").exists():
+            break
+        time.sleep(0.2)
+    assert MeasureValue.objects.filter(authority=personas.authority_a, measure="referrals").exists()
+
+
+def test_every_sample_return_imports_through_the_upload_page(
+    personas, login, external_data, django_capture_on_commit_callbacks
+):
+    """The returns written by others, uploaded together as a QA lead would: every file is read,
+    with its good records stored and its bad ones reported."""
+    files = sorted(
+        path
+        for folder in ("cin_census", "ssda903", "annex_a")
+        for path in (external_data / folder).iterdir()
+        if path.suffix in {".xml", ".csv", ".xlsx"}
+    )
+    client = login(personas.quinn)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _upload(
+            client, *((path.name, path.read_bytes()) for path in files), allow_other_authority="on"
+        )
+    runs = client.get(response["Location"]).context["runs"]
+    assert {run.filename for run in runs} == {path.name for path in files}
+    assert all(run.status == ImportStatus.DONE for run in runs), [(r.filename, r.error) for r in runs]
+    by_name = {run.filename: run for run in runs}
+    assert by_name["fake_CIN_data.xml"].rejected == 0
+    assert by_name["CIN_Census_2024.xml"].rejected == 1
+    assert by_name["Annex_A.xlsx"].rejected == 2
+    assert by_name["episodes.csv"].file_format == "ssda903_episodes"
+    assert by_name["header.csv"].file_format == "ssda903_header"
+    assert Child.objects.filter(authority=personas.authority_a).count() > 2_000
