@@ -28,8 +28,8 @@ from accounts import access
 from accounts.admin import AuthorityScopedMixin, managed_authorities
 from accounts.models import Authority, Role
 from audits import selectors, services
-from audits.admin_views import preview_context
-from audits.forms import ItemChangeForm, ItemChangeFormSet, ItemForm, ToolForm
+from audits.admin_views import preview_context, xlsform_download
+from audits.forms import ItemChangeForm, ItemChangeFormSet, ItemForm, ToolForm, XLSFormImportForm
 from audits.models import (
     Adaptation,
     Adoption,
@@ -40,6 +40,7 @@ from audits.models import (
     ToolVersion,
     VersionStatus,
 )
+from audits.xlsform import xlsform_to_draft
 
 
 def acting_authority(request) -> Authority | None:
@@ -234,6 +235,7 @@ class ToolAdmin(AuditsAdmin):
             self.object_url("new-version", self.new_version_view),
             self.object_url("adapt", self.adapt_view),
             self.object_url("adopt", self.adopt_view),
+            self.object_url("import-xlsform", self.import_xlsform_view),
             *super().get_urls(),
         ]
 
@@ -243,8 +245,11 @@ class ToolAdmin(AuditsAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def buttons(self, request, tool: Tool) -> dict:
+        can_new_version = self.has_change_permission(request, tool)
         return {
-            "can_new_version": self.has_change_permission(request, tool),
+            "can_new_version": can_new_version,
+            # Importing makes a new draft version: the same people as "New draft version".
+            "can_import": can_new_version,
             "can_adopt": tool.authority_id is None and self.has_adopt_permission(request),
             "acting_authority": acting_authority(request),
         }
@@ -269,6 +274,51 @@ class ToolAdmin(AuditsAdmin):
             return None
         messages.success(request, f"{version} is a new draft: edit it, preview it, then publish it.")
         return version
+
+    def import_xlsform_view(self, request, tool: Tool):
+        """GET: the upload form. POST: the workbook becomes a new draft version of the tool, and
+        every line of the import's report is shown as its own warning; a workbook that cannot be
+        imported shows why on the form, and nothing is stored."""
+        if not request.user.has_perm("audits.change_tool", tool):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = XLSFormImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                upload = form.cleaned_data["workbook"]
+                try:
+                    version, report = xlsform_to_draft(
+                        tool=tool, data=upload.read(), filename=upload.name, acting_user=request.user
+                    )
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    self._report_import(request, version, upload.name, report)
+                    return HttpResponseRedirect(change_url(version))
+        else:
+            form = XLSFormImportForm()
+        versions = tool.versions.order_by("-number")
+        return self.page(
+            request,
+            tool,
+            "admin/audits/tool/import_xlsform.html",
+            f"Import a new version of {tool} from XLSForm",
+            form=form,
+            draft=versions.filter(status=VersionStatus.DRAFT).first(),
+            latest=versions.first(),
+        )
+
+    @staticmethod
+    def _report_import(request, version: ToolVersion, filename: str, report: list[str]) -> None:
+        sections = version.sections.count()
+        items = version.items.count()
+        messages.success(
+            request,
+            f"{version} is a new draft, imported from {filename}: {sections} section{'s' * (sections != 1)}, "
+            f"{items} item{'s' * (items != 1)}. Check it, preview it, then publish it.",
+        )
+        # Every unsupported feature on its own line, as in the version's notes: none is dropped quietly.
+        for line in report:
+            messages.warning(request, f"{filename}: {line}")
 
     def adapt_view(self, request, tool: Tool):
         if request.method != "POST":
@@ -460,6 +510,7 @@ class ToolVersionAdmin(AuditsAdmin):
             self.object_url("publish", self.publish_view),
             self.object_url("retire", self.retire_view),
             self.object_url("preview", self.preview_view),
+            self.object_url("export-xlsform", self.export_xlsform_view),
             *super().get_urls(),
         ]
 
@@ -511,6 +562,10 @@ class ToolVersionAdmin(AuditsAdmin):
 
     def preview_view(self, request, version: ToolVersion):
         return preview_page(request, version=version, back_url=change_url(version))
+
+    def export_xlsform_view(self, request, version: ToolVersion):
+        """The version as an XLSForm workbook, whatever its status (``object_view`` checked who)."""
+        return xlsform_download(version=version)
 
     @admin.action(description="Publish (validates first)")
     def publish_selected(self, request, queryset):
@@ -646,6 +701,7 @@ class AdaptationAdmin(AuthorityScopedMixin, AuditsAdmin):
             self.object_url("preview", self.preview_view),
             self.object_url("upgrade", self.upgrade_view),
             self.object_url("divergence", self.divergence_view),
+            self.object_url("export-xlsform", self.export_xlsform_view),
             *super().get_urls(),
         ]
 
@@ -697,6 +753,11 @@ class AdaptationAdmin(AuthorityScopedMixin, AuditsAdmin):
         return preview_page(
             request, version=adaptation.base_version, adaptation=adaptation, back_url=change_url(adaptation)
         )
+
+    def export_xlsform_view(self, request, adaptation: Adaptation):
+        """The tool as the authority uses it with this adaptation, as an XLSForm workbook. There is
+        no import: an adaptation is a list of changes to a standard version, edited on its page."""
+        return xlsform_download(version=adaptation.base_version, adaptation=adaptation)
 
     def divergence_view(self, request, adaptation: Adaptation):
         rows = selectors.divergence_report(adaptation=adaptation)

@@ -1,4 +1,5 @@
-"""Page data for the tool-library admin's own pages (the preview), kept apart from the ModelAdmins.
+"""Page data for the tool-library admin's own pages (the preview, the XLSForm download), kept
+apart from the ModelAdmins.
 
 The preview renders ``audits.selectors.resolved_tool``: the same resolved tool the audit form, the
 exports and the comparisons read, so what a QA lead previews is what practitioners answer.
@@ -6,8 +7,14 @@ exports and the comparisons read, so what a QA lead previews is what practitione
 
 from dataclasses import dataclass
 
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+
 from audits import selectors
 from audits.models import Adaptation, ItemType, ToolVersion
+from audits.xlsform import version_to_xlsform
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 from audits.resolution import Origin, ResolvedItem, ResolvedTool
 
 YES_PARTLY_NO = (("yes", "Yes"), ("partly", "Partly"), ("no", "No"))
@@ -88,3 +95,23 @@ def preview_context(*, version: ToolVersion, adaptation: Adaptation | None, back
         "reworded_total": sum(1 for item in items if item.origin == Origin.REWORDED),
         "back_url": back_url,
     }
+
+
+def xlsform_filename(*, version: ToolVersion, adaptation: Adaptation | None = None) -> str:
+    """``<tool key>-v<N>.xlsx``, or for an adaptation ``<tool key>-v<N>-<authority code>-a<M>.xlsx``
+    (N the standard version it adapts, M the adaptation's number)."""
+    name = f"{version.tool.key}-v{version.number}"
+    if adaptation is not None:
+        name += f"-{adaptation.adoption.authority.code}-a{adaptation.number}"
+    return f"{name}.xlsx"
+
+
+def xlsform_download(*, version: ToolVersion, adaptation: Adaptation | None = None) -> HttpResponse:
+    """The version (or the tool as ``adaptation`` resolves it) as an XLSForm workbook attachment."""
+    data = version_to_xlsform(version=version, adaptation=adaptation)
+    filename = xlsform_filename(version=version, adaptation=adaptation)
+    return HttpResponse(
+        data,
+        content_type=XLSX_CONTENT_TYPE,
+        headers={"Content-Disposition": content_disposition_header(as_attachment=True, filename=filename)},
+    )

@@ -6,6 +6,7 @@ change naming an item the standard version does not have, hiding a core item), w
 """
 
 from django import forms
+from django.template.defaultfilters import filesizeformat
 
 from audits import adaptation as logic
 from audits.models import ChangeKind, Item, ItemChange, ItemType, Tool
@@ -31,6 +32,31 @@ class ToolForm(forms.ModelForm):
             field.required = authority_required
             if authority_required:
                 field.help_text = "The authority this tool belongs to (one you lead)."
+
+
+class XLSFormImportForm(forms.Form):
+    """The workbook to import as a new draft version. Whether it is a readable XLSForm is for
+    ``audits.xlsform.xlsform_to_draft`` to say; the form only refuses what is plainly not one."""
+
+    # A form of a few hundred questions is tens of kilobytes; far more is not a tool.
+    MAX_BYTES = 5 * 1024 * 1024
+
+    workbook = forms.FileField(
+        label="XLSForm workbook",
+        help_text="An .xlsx (or .xlsm, .xls) workbook with a survey sheet, as ODK and KoboToolbox use.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".xlsx,.xlsm,.xls,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        ),
+    )
+
+    def clean_workbook(self):
+        workbook = self.cleaned_data["workbook"]
+        if workbook.size > self.MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {filesizeformat(workbook.size)}; an XLSForm workbook of up to "
+                f"{filesizeformat(self.MAX_BYTES)} can be imported."
+            )
+        return workbook
 
 
 class ItemForm(forms.ModelForm):

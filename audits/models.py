@@ -441,3 +441,322 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_key} = {self.value!r}"
+
+
+# --- The participatory audit ----------------------------------------------------------------
+# States and allowed moves live in audits.workflow; services in audits.auditing change them.
+
+
+class AuditStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    SELF_ASSESSMENT = "self_assessment", "Practitioner self-assessment"
+    CONVERSATION = "conversation", "Audit conversation"
+    SUBMITTED = "submitted", "Submitted"
+    MODERATION = "moderation", "In moderation"
+    SIGNED_OFF = "signed_off", "Signed off"
+
+
+class AuditSource(models.TextChoices):
+    RANDOM = "random", "Random monthly sample"
+    THEMATIC = "thematic", "Thematic sample"
+    MANUAL = "manual", "Created by hand"
+
+
+class SamplingPlanQuerySet(models.QuerySet["SamplingPlan"]):
+    def for_user(self, user) -> "SamplingPlanQuerySet":
+        from accounts import access
+
+        return self.filter(authority_id__in=access.authority_ids(user, access.AUTHORITY_WIDE_ROLES))
+
+
+class SamplingPlan(models.Model):
+    """How an authority draws the cases it audits: a monthly random sample per team and type of case,
+    or a thematic sample by filter. Drawn by a scheduled job on ``day_of_month``, or on demand."""
+
+    authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="sampling_plans")
+    name = models.CharField(max_length=120)
+    source = models.CharField(max_length=10, choices=AuditSource.choices, default=AuditSource.RANDOM)
+    tool = models.ForeignKey(Tool, on_delete=models.PROTECT, related_name="+", help_text="The audit tool used.")
+    cin_per_team = models.PositiveSmallIntegerField("child in need cases per team", default=1)
+    cp_per_team = models.PositiveSmallIntegerField("child protection cases per team", default=1)
+    cla_per_team = models.PositiveSmallIntegerField("looked-after cases per team", default=1)
+    theme = models.CharField(max_length=40, blank=True, help_text="Thematic samples: the filter (see audits.sampling).")
+    theme_size = models.PositiveSmallIntegerField(default=10, help_text="Thematic samples: at most this many cases.")
+    exclude_audited_months = models.PositiveSmallIntegerField(
+        default=6, help_text="Never draw a case audited within this many months."
+    )
+    moderation_share = models.DecimalField(
+        max_digits=3, decimal_places=2, default=0.10, help_text="Share of audits re-rated blind by a moderator."
+    )
+    day_of_month = models.PositiveSmallIntegerField(default=1, help_text="The day each month the sample is drawn.")
+    due_days = models.PositiveSmallIntegerField(default=28, help_text="Days from the draw to complete each audit.")
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    objects = SamplingPlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["authority", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.authority.name})"
+
+
+class SampleDraw(models.Model):
+    """One draw of a sampling plan, reproducible from its stored seed."""
+
+    plan = models.ForeignKey(SamplingPlan, on_delete=models.CASCADE, related_name="draws")
+    month = models.DateField(help_text="First day of the month the draw is for.")
+    seed = models.BigIntegerField()
+    drawn_at = models.DateTimeField(auto_now_add=True)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    summary = models.JSONField(default=dict, blank=True, help_text="Cases eligible and drawn per team and type.")
+
+    class Meta:
+        ordering = ["-drawn_at"]
+        constraints = [models.UniqueConstraint(fields=["plan", "month"], name="one_draw_per_plan_and_month")]
+
+    def __str__(self) -> str:
+        return f"{self.plan.name}, {self.month:%B %Y}"
+
+
+class AuditQuerySet(models.QuerySet["Audit"]):
+    def for_user(self, user) -> "AuditQuerySet":
+        """QA leads and leaders: their authorities' audits; team managers: their team's and the ones
+        they audit; practitioners: audits of their own cases and the ones they audit."""
+        from accounts import access
+        from accounts.models import Role
+
+        wide = access.authority_ids(user, access.AUTHORITY_WIDE_ROLES)
+        condition = Q(authority_id__in=wide) | Q(auditor_id=user.pk) | Q(practitioner_id=user.pk)
+        for membership in access.memberships(user):
+            if membership.role == Role.TEAM_MANAGER and membership.team_id:
+                condition |= Q(authority_id=membership.authority_id, team_id=membership.team_id)
+        if not access.memberships(user):
+            return self.none()
+        return self.filter(condition, authority_id__in=access.authority_ids(user))
+
+
+class Audit(models.Model):
+    """A participatory audit of one case, answered against the authority's resolved tool."""
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="audits")
+    child = models.ForeignKey("cases.Child", on_delete=models.PROTECT, related_name="audits")
+    team = models.ForeignKey("accounts.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="audits")
+    tool_version = models.ForeignKey(ToolVersion, on_delete=models.PROTECT, related_name="audits")
+    adaptation = models.ForeignKey(Adaptation, on_delete=models.PROTECT, null=True, blank=True, related_name="audits")
+    source = models.CharField(max_length=10, choices=AuditSource.choices, default=AuditSource.MANUAL)
+    draw = models.ForeignKey(SampleDraw, on_delete=models.SET_NULL, null=True, blank=True, related_name="audits")
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="audits_as_practitioner",
+        help_text="The practitioner allocated to the case.",
+    )
+    auditor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="audits_as_auditor",
+        help_text="Manager, practice lead or peer who holds the audit conversation.",
+    )
+    status = models.CharField(max_length=20, choices=AuditStatus.choices, default=AuditStatus.PLANNED)
+    due_on = models.DateField(null=True, blank=True)
+    for_moderation = models.BooleanField(default=False, help_text="Sampled for blind re-rating by a moderator.")
+    overall_level = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The agreed overall grade (rubric level), set when submitted."
+    )
+    family_consent = models.CharField(
+        max_length=12,
+        choices=[("given", "Consent given"), ("declined", "Declined"), ("not_asked", "Not asked")],
+        default="not_asked",
+    )
+    family_consent_note = models.TextField(blank=True, help_text="Why consent was not asked or was declined.")
+    # Optimistic concurrency for the audit's own fields: each save states the revision it started from.
+    revision = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["authority", "status"]), models.Index(fields=["signed_off_at"])]
+
+    def __str__(self) -> str:
+        return f"Audit {self.pk} of {self.child}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status == AuditStatus.SIGNED_OFF
+
+
+class AuditMove(models.Model):
+    """Who moved the audit from which state to which, and when (the workflow's log)."""
+
+    audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="moves")
+    from_status = models.CharField(max_length=20, choices=AuditStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=AuditStatus.choices)
+    moved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    moved_at = models.DateTimeField(auto_now_add=True)
+    comment = models.TextField(blank=True, help_text="Why, when sent back.")
+    is_send_back = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["moved_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class AuditAnswer(models.Model):
+    """One item of the audit. Rubric items carry three ratings (the practitioner's, the auditor's,
+    the agreed one) and, when the first two differ, both views are kept with a reason; other items
+    carry one ``value``. ``revision`` guards against two people overwriting each other."""
+
+    audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="answers")
+    item_key = models.SlugField(max_length=60)
+    self_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    auditor_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    agreed_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    disagreement = models.TextField(blank=True, help_text="When the practitioner and auditor see it differently: both views and why.")
+    evidence = models.TextField(blank=True)
+    value = models.JSONField(null=True, blank=True, help_text="The answer to a non-rubric item.")
+    revision = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["audit", "item_key"]
+        constraints = [models.UniqueConstraint(fields=["audit", "item_key"], name="one_audit_answer_per_item")]
+
+    def __str__(self) -> str:
+        return f"{self.audit_id}/{self.item_key}"
+
+
+class FeedbackChannel(models.TextChoices):
+    PHONE = "phone", "By phone"
+    VISIT = "visit", "On a visit"
+    LINK = "link", "Through a link"
+
+
+class FeedbackRequest(models.Model):
+    """The family's or the child's voice for an audit: a feedback tool answered by phone, on a
+    visit, or by the family through a private link (``token``)."""
+
+    audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="feedback")
+    respondent = models.CharField(max_length=10, choices=[("family", "Family"), ("child", "Child")])
+    channel = models.CharField(max_length=10, choices=FeedbackChannel.choices)
+    response = models.OneToOneField(
+        Response, on_delete=models.PROTECT, null=True, blank=True, related_name="feedback_request"
+    )
+    token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["audit", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_respondent_display()} feedback for audit {self.audit_id}"
+
+
+class EscalationStatus(models.TextChoices):
+    OPEN = "open", "Waiting for the manager"
+    RESPONDED = "responded", "Manager responded"
+    CLOSED = "closed", "Closed"
+
+
+class SafetyEscalationQuerySet(models.QuerySet["SafetyEscalation"]):
+    def for_user(self, user) -> "SafetyEscalationQuerySet":
+        return self.filter(audit__in=Audit.objects.for_user(user)) | self.filter(manager_id=user.pk)
+
+
+class SafetyEscalation(models.Model):
+    """An auditor's concern that the child may be unsafe: the team manager must respond by a deadline."""
+
+    audit = models.ForeignKey(Audit, on_delete=models.PROTECT, related_name="escalations")
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(auto_now_add=True)
+    concern = models.TextField()
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="escalations_to_answer")
+    respond_by = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=EscalationStatus.choices, default=EscalationStatus.OPEN)
+    response = models.TextField(blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    objects = SafetyEscalationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-raised_at"]
+
+    def __str__(self) -> str:
+        return f"Safety escalation on audit {self.audit_id}"
+
+
+class LearningActionQuerySet(models.QuerySet["LearningAction"]):
+    def for_user(self, user) -> "LearningActionQuerySet":
+        from accounts import access
+
+        return self.filter(team__authority_id__in=access.authority_ids(user))
+
+
+class LearningAction(models.Model):
+    """A specific action from an audit (1–3 per audit), or a team learning point, with an owner and a due date."""
+
+    audit = models.ForeignKey(Audit, on_delete=models.CASCADE, null=True, blank=True, related_name="actions")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="learning_actions")
+    kind = models.CharField(
+        max_length=10, choices=[("case", "Case action"), ("team", "Team learning point")], default="case"
+    )
+    description = models.TextField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="learning_actions")
+    due_on = models.DateField()
+    completed_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_reminded_on = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = LearningActionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+
+    def __str__(self) -> str:
+        return self.description[:60]
+
+
+class Moderation(models.Model):
+    """A blind re-rating of a submitted audit by a moderator, who may overturn the overall grade."""
+
+    audit = models.OneToOneField(Audit, on_delete=models.CASCADE, related_name="moderation")
+    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="moderations")
+    reason_selected = models.CharField(
+        max_length=12,
+        choices=[("sample", "Random share"), ("not_evident", "Graded not evident"), ("outlier", "Outlier")],
+    )
+    ratings = models.JSONField(default=dict, blank=True, help_text="item key → the moderator's level.")
+    overturned_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    overturn_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Moderation of audit {self.audit_id}"

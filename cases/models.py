@@ -237,3 +237,151 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} → {self.authority.code}"
+
+
+# --- The Signs of Safety practice record of a case --------------------------------------------
+# Read and updated by audits rather than re-keyed; also imported from a CSV export of the
+# case-recording system (cases.practice_import documents the column layout). Names of family or
+# network members are not stored: roles and relationships are enough for QA.
+
+
+class PracticeRecordQuerySet(models.QuerySet):
+    def for_user(self, user) -> "PracticeRecordQuerySet":
+        return self.filter(child__in=Child.objects.for_user(user))
+
+
+class PracticeRecord(models.Model):
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PracticeRecordQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class SafetyMap(PracticeRecord):
+    """An assessment and planning map of the case (the three columns and the judgement)."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="safety_maps")
+    mapped_on = models.DateField()
+    with_family = models.BooleanField(default=True, help_text="Mapped with the family, not only by professionals.")
+
+    class Meta:
+        ordering = ["-mapped_on"]
+
+    def __str__(self) -> str:
+        return f"Map of {self.child_id} on {self.mapped_on}"
+
+
+class DangerStatement(PracticeRecord):
+    """What will happen to the child if nothing changes, paired with its safety goal."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="danger_statements")
+    statement = models.TextField()
+    safety_goal = models.TextField(blank=True)
+    written_on = models.DateField()
+    closed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["written_on", "pk"]
+
+    def __str__(self) -> str:
+        return self.statement[:60]
+
+
+class Respondent(models.TextChoices):
+    PARENT = "parent", "Parent or carer"
+    CHILD = "child", "Child"
+    WORKER = "worker", "Worker"
+    NETWORK = "network", "Network member"
+
+
+class Scaling(PracticeRecord):
+    """A 0–10 safety judgement by one respondent on one date: of a danger statement, or overall."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="scalings")
+    danger_statement = models.ForeignKey(
+        DangerStatement, on_delete=models.CASCADE, null=True, blank=True, related_name="scalings",
+        help_text="Empty for the overall safety scale.",
+    )
+    respondent = models.CharField(max_length=10, choices=Respondent.choices)
+    value = models.PositiveSmallIntegerField()
+    scaled_on = models.DateField()
+    rationale = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["scaled_on", "pk"]
+        constraints = [models.CheckConstraint(condition=models.Q(value__lte=10), name="scaling_0_to_10")]
+
+    def __str__(self) -> str:
+        return f"{self.respondent} {self.value}/10 on {self.scaled_on}"
+
+
+class NetworkMember(PracticeRecord):
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="network_members")
+    relationship = models.CharField(max_length=80, help_text="e.g. maternal grandmother, neighbour, teacher.")
+    role = models.CharField(max_length=200, blank=True, help_text="What they do in the safety plan.")
+    joined_on = models.DateField()
+    left_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["joined_on", "pk"]
+
+    def __str__(self) -> str:
+        return self.relationship
+
+
+class SafetyPlan(PracticeRecord):
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="safety_plans")
+    agreed_on = models.DateField()
+    reviewed_on = models.DateField(null=True, blank=True)
+    family_owned = models.BooleanField(default=True, help_text="Rules written with and owned by the family and network.")
+
+    class Meta:
+        ordering = ["-agreed_on"]
+
+    def __str__(self) -> str:
+        return f"Safety plan of {self.child_id} agreed {self.agreed_on}"
+
+
+class VoiceTool(models.TextChoices):
+    THREE_HOUSES = "three_houses", "Three Houses"
+    WORDS_PICTURES = "words_pictures", "Words and Pictures"
+    WIZARD_FAIRY = "wizard_fairy", "Wizard and Fairy"
+    SAFETY_HOUSE = "safety_house", "Safety House"
+
+
+class ChildVoiceRecord(PracticeRecord):
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="voice_records")
+    tool = models.CharField(max_length=20, choices=VoiceTool.choices)
+    used_on = models.DateField()
+
+    class Meta:
+        ordering = ["-used_on"]
+
+    def __str__(self) -> str:
+        return f"{self.get_tool_display()} on {self.used_on}"
+
+
+class Conference(PracticeRecord):
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="conferences")
+    held_on = models.DateField()
+    kind = models.CharField(
+        max_length=12,
+        choices=[("initial", "Initial"), ("review", "Review"), ("network", "Network meeting")],
+        default="review",
+    )
+    format = models.CharField(
+        max_length=15, choices=[("participatory", "Participatory"), ("traditional", "Traditional")]
+    )
+    participants = models.JSONField(default=list, blank=True, help_text='Roles who took part, e.g. ["parent", "child"].')
+
+    class Meta:
+        ordering = ["-held_on"]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} {self.get_kind_display().lower()} on {self.held_on}"

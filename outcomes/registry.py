@@ -192,3 +192,7 @@ register(
         compute=case_measures.kinship_share,
     )
 )
+
+
+# Measures defined in their own modules register themselves when imported here.
+from outcomes import audit_measures, coverage_measures  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Measures computed from the participatory audits (registered in outcomes.registry)."""
