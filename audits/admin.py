@@ -6,6 +6,10 @@
   edit the draft adaptation's item changes, preview, publish and upgrade it; they also edit their
   authority's own tools.
 - A published or retired version (or adaptation) is read-only here, as it is in the model layer.
+- Tools are also authored in a spreadsheet: any version, or an adaptation as its authority uses
+  it, downloads as an XLSForm workbook; a workbook uploads as a new draft version of a tool, for
+  whoever may start one ("Import from XLSForm"). Adaptations are not imported: they are lists of
+  changes, edited on their page.
 
 Rows are scoped by ``get_queryset``; each object is checked by the rules of ``audits.rules``;
 every change is kept by django-simple-history (who, when, before and after).

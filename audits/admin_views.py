@@ -12,10 +12,10 @@ from django.utils.http import content_disposition_header
 
 from audits import selectors
 from audits.models import Adaptation, ItemType, ToolVersion
+from audits.resolution import Origin, ResolvedItem, ResolvedTool
 from audits.xlsform import version_to_xlsform
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-from audits.resolution import Origin, ResolvedItem, ResolvedTool
 
 YES_PARTLY_NO = (("yes", "Yes"), ("partly", "Partly"), ("no", "No"))
 SCALE_POINTS = range(0, 11)

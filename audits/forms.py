@@ -45,7 +45,9 @@ class XLSFormImportForm(forms.Form):
         label="XLSForm workbook",
         help_text="An .xlsx (or .xlsm, .xls) workbook with a survey sheet, as ODK and KoboToolbox use.",
         widget=forms.ClearableFileInput(
-            attrs={"accept": ".xlsx,.xlsm,.xls,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+            attrs={
+                "accept": ".xlsx,.xlsm,.xls,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
         ),
     )
 

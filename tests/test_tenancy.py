@@ -83,6 +83,9 @@ ADMIN_URLS = [
     ("own tool", "admin:audits_tool_change", lambda p: _own_tool_version_a(p).tool_id),
     ("own tool version", "admin:audits_toolversion_change", lambda p: _own_tool_version_a(p).pk),
     ("own version preview", "admin:audits_toolversion_preview", lambda p: _own_tool_version_a(p).pk),
+    ("adaptation xlsform export", "admin:audits_adaptation_export_xlsform", lambda p: _adaptation_a(p).pk),
+    ("own version xlsform export", "admin:audits_toolversion_export_xlsform", lambda p: _own_tool_version_a(p).pk),
+    ("own tool xlsform import", "admin:audits_tool_import_xlsform", lambda p: _own_tool_version_a(p).tool_id),
 ]
 
 
