@@ -173,3 +173,153 @@ for model in ("periodictask", "crontabschedule", "intervalschedule", "solarsched
         rules.add_perm(f"django_celery_beat.{action}_{model}", is_platform_admin)
 rules.add_perm("django_celery_results.view_taskresult", is_platform_admin)
 rules.add_perm("django_celery_results.view_groupresult", is_platform_admin)
+
+
+# --- participatory audits ----------------------------------------------------------------------
+# Who may see, create, move and write which part of an audit. A signed-off audit is locked: every
+# write predicate below answers False for it, whoever asks (QA leads and platform admins included).
+# Platform admins and analysts hold no case role, so they see no audit.
+
+# Statuses in which the answers are written: the self-assessment, then the conversation.
+_ANSWER_STATUSES = frozenset({"self_assessment", "conversation"})
+# Fields each party writes (the practitioner's ``value`` only during the self-assessment).
+PRACTITIONER_FIELDS = frozenset({"self_level", "value"})
+AUDITOR_FIELDS = frozenset({"auditor_level", "agreed_level", "disagreement", "evidence", "value"})
+
+
+def _is_locked(audit) -> bool:
+    return audit.status == "signed_off"
+
+
+def _team_manager_of(user, authority_id, team_id) -> bool:
+    return team_id is not None and any(
+        m.role == Role.TEAM_MANAGER and m.authority_id == authority_id and m.team_id == team_id
+        for m in memberships(user)
+    )
+
+
+def may_view_audit(user, audit) -> bool:
+    """The same people as ``Audit.objects.for_user``: QA leads and leaders of the authority, the
+    team manager of the audit's team, and the audit's practitioner and auditor."""
+    audit_roles = roles(user, audit.authority_id)
+    if not audit_roles:
+        return False
+    return bool(
+        audit_roles & AUTHORITY_WIDE_ROLES
+        or user.pk in (audit.practitioner_id, audit.auditor_id)
+        or _team_manager_of(user, audit.authority_id, audit.team_id)
+    )
+
+
+def may_create_audit(user, authority: Authority | int | None) -> bool:
+    """QA leads and team managers of the authority."""
+    return bool(roles(user, authority) & {Role.QA_LEAD, Role.TEAM_MANAGER})
+
+
+def _may_sign_off(user, audit) -> bool:
+    # A QA lead of the authority, or the manager of the audit's team.
+    return Role.QA_LEAD in roles(user, audit.authority_id) or _team_manager_of(
+        user, audit.authority_id, audit.team_id
+    )
+
+
+def _is_moderator(user, audit) -> bool:
+    from audits.models import Moderation
+
+    return Moderation.objects.filter(audit_id=audit.pk, moderator_id=user.pk).exists()
+
+
+def may_move_audit(user, audit, to_status: str) -> bool:
+    """Who makes each move (illegal moves and a signed-off audit: nobody).
+
+    - planned → self-assessment (start): the practitioner, the auditor, a QA lead;
+    - self-assessment → conversation: the practitioner or the auditor;
+    - conversation → submitted, and sending the conversation back: the auditor;
+    - submitted → signed off, submitted → moderation, sending a submitted audit back: a QA lead
+      of the authority or the manager of the audit's team (and, for an audit sampled for
+      moderation, its moderator: into moderation or back);
+    - in moderation → signed off or sent back: the moderator or a QA lead.
+    """
+    from audits.workflow import allowed_moves
+
+    if _is_locked(audit) or to_status not in allowed_moves(audit.status):
+        return False
+    if not roles(user, audit.authority_id):
+        return False
+    is_practitioner = user.pk == audit.practitioner_id
+    is_auditor = user.pk == audit.auditor_id
+    is_qa_lead = Role.QA_LEAD in roles(user, audit.authority_id)
+    status = audit.status
+    if status == "planned":
+        return is_practitioner or is_auditor or is_qa_lead
+    if status == "self_assessment":
+        return is_practitioner or is_auditor
+    if status == "conversation":
+        return is_auditor
+    if status == "submitted":
+        # A sampled audit waits for its moderator, who may start the moderation or send it back.
+        moderator = audit.for_moderation and to_status != "signed_off" and _is_moderator(user, audit)
+        return _may_sign_off(user, audit) or moderator
+    if status == "moderation":
+        return is_qa_lead or _is_moderator(user, audit)
+    return False
+
+
+def may_write_answer_field(user, audit, field: str) -> bool:
+    """During the self-assessment and the conversation: the practitioner writes ``self_level``
+    (and ``value`` during the self-assessment); the auditor writes ``auditor_level``,
+    ``agreed_level``, ``disagreement``, ``evidence`` and ``value``. Nobody else, and nobody once
+    the audit is submitted."""
+    if _is_locked(audit) or audit.status not in _ANSWER_STATUSES or not roles(user, audit.authority_id):
+        return False
+    if user.pk == audit.auditor_id and field in AUDITOR_FIELDS:
+        return True
+    if user.pk == audit.practitioner_id and field in PRACTITIONER_FIELDS:
+        return field != "value" or audit.status == "self_assessment"
+    return False
+
+
+def may_record_consent(user, audit) -> bool:
+    """The practitioner or the auditor, until the audit is signed off."""
+    return (
+        not _is_locked(audit)
+        and bool(roles(user, audit.authority_id))
+        and user.pk in (audit.practitioner_id, audit.auditor_id)
+    )
+
+
+def may_moderate(user, audit) -> bool:
+    """QA leads of the authority, and team managers of the authority's other teams; never the
+    audit's own auditor or practitioner."""
+    if user.pk in (audit.practitioner_id, audit.auditor_id):
+        return False
+    audit_roles = roles(user, audit.authority_id)
+    if Role.QA_LEAD in audit_roles:
+        return True
+    return any(
+        m.role == Role.TEAM_MANAGER
+        and m.authority_id == audit.authority_id
+        and m.team_id is not None
+        and m.team_id != audit.team_id
+        for m in memberships(user)
+    )
+
+
+def may_manage_sampling(user, authority: Authority | int | None) -> bool:
+    """QA leads of the authority."""
+    return Role.QA_LEAD in roles(user, authority)
+
+
+def may_raise_escalation(user, audit) -> bool:
+    """The audit's auditor and QA leads of the authority (also after sign-off: a worry about a
+    child's safety is never too late)."""
+    audit_roles = roles(user, audit.authority_id)
+    return bool(audit_roles) and (user.pk == audit.auditor_id or Role.QA_LEAD in audit_roles)
+
+
+def may_respond_escalation(user, escalation) -> bool:
+    """The manager the escalation went to, and QA leads of the audit's authority."""
+    authority_id = escalation.audit.authority_id
+    if not roles(user, authority_id):
+        return False
+    return user.pk == escalation.manager_id or Role.QA_LEAD in roles(user, authority_id)

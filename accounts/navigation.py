@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from accounts import access
+from accounts.models import Role
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,11 @@ def _cases(user, membership) -> bool:
     return membership is not None and access.may_view_cases(user, membership.authority_id)
 
 
+def _oversight(user, membership) -> bool:
+    """Team managers and QA leads: they moderate audits and answer safety escalations."""
+    return membership is not None and membership.role in (Role.TEAM_MANAGER, Role.QA_LEAD)
+
+
 def _all_authorities(user, membership) -> bool:
     return access.sees_all_authorities(user)
 
@@ -43,6 +49,21 @@ def _admin(user, membership) -> bool:
 ITEMS = [
     NavItem("Home", "home", lambda user, membership: True),
     NavItem("Cases", "cases:list", _cases, "Children and their case activity: referrals, plans, care."),
+    NavItem(
+        "Audits",
+        "audits:home",
+        _has_authority,
+        "Your case audits to do, sent back, and your learning actions.",
+    ),
+    NavItem(
+        "Learning", "followup:actions", _has_authority, "Learning actions from audits, and what is overdue."
+    ),
+    NavItem(
+        "Moderation", "moderation:queue", _oversight, "Audits to re-rate blind, and how far raters agree."
+    ),
+    NavItem(
+        "Escalations", "followup:escalations", _oversight, "Safety concerns raised in audits, with deadlines."
+    ),
     NavItem(
         "Imports", "cases:imports", _authority_overview, "Statutory returns imported, and what was rejected."
     ),

@@ -819,3 +819,7 @@ class AdaptationAdmin(AuthorityScopedMixin, AuditsAdmin):
             return None
         adaptation = queryset.get()
         return HttpResponseRedirect(reverse("admin:audits_adaptation_upgrade", args=[adaptation.pk]))
+
+
+# The sampling plans and draws register their own admin.
+import audits.admin_sampling  # noqa: E402, F401

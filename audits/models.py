@@ -476,20 +476,33 @@ class SamplingPlan(models.Model):
     authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="sampling_plans")
     name = models.CharField(max_length=120)
     source = models.CharField(max_length=10, choices=AuditSource.choices, default=AuditSource.RANDOM)
-    tool = models.ForeignKey(Tool, on_delete=models.PROTECT, related_name="+", help_text="The audit tool used.")
+    tool = models.ForeignKey(
+        Tool, on_delete=models.PROTECT, related_name="+", help_text="The audit tool used."
+    )
     cin_per_team = models.PositiveSmallIntegerField("child in need cases per team", default=1)
     cp_per_team = models.PositiveSmallIntegerField("child protection cases per team", default=1)
     cla_per_team = models.PositiveSmallIntegerField("looked-after cases per team", default=1)
-    theme = models.CharField(max_length=40, blank=True, help_text="Thematic samples: the filter (see audits.sampling).")
-    theme_size = models.PositiveSmallIntegerField(default=10, help_text="Thematic samples: at most this many cases.")
+    theme = models.CharField(
+        max_length=40, blank=True, help_text="Thematic samples: the filter (see audits.sampling)."
+    )
+    theme_size = models.PositiveSmallIntegerField(
+        default=10, help_text="Thematic samples: at most this many cases."
+    )
     exclude_audited_months = models.PositiveSmallIntegerField(
         default=6, help_text="Never draw a case audited within this many months."
     )
     moderation_share = models.DecimalField(
-        max_digits=3, decimal_places=2, default=0.10, help_text="Share of audits re-rated blind by a moderator."
+        max_digits=3,
+        decimal_places=2,
+        default=0.10,
+        help_text="Share of audits re-rated blind by a moderator.",
     )
-    day_of_month = models.PositiveSmallIntegerField(default=1, help_text="The day each month the sample is drawn.")
-    due_days = models.PositiveSmallIntegerField(default=28, help_text="Days from the draw to complete each audit.")
+    day_of_month = models.PositiveSmallIntegerField(
+        default=1, help_text="The day each month the sample is drawn."
+    )
+    due_days = models.PositiveSmallIntegerField(
+        default=28, help_text="Days from the draw to complete each audit."
+    )
     is_active = models.BooleanField(default=True)
     history = HistoricalRecords()
 
@@ -512,7 +525,9 @@ class SampleDraw(models.Model):
     drawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    summary = models.JSONField(default=dict, blank=True, help_text="Cases eligible and drawn per team and type.")
+    summary = models.JSONField(
+        default=dict, blank=True, help_text="Cases eligible and drawn per team and type."
+    )
 
     class Meta:
         ordering = ["-drawn_at"]
@@ -530,7 +545,12 @@ class AuditQuerySet(models.QuerySet["Audit"]):
         from accounts.models import Role
 
         wide = access.authority_ids(user, access.AUTHORITY_WIDE_ROLES)
-        condition = Q(authority_id__in=wide) | Q(auditor_id=user.pk) | Q(practitioner_id=user.pk)
+        condition = (
+            Q(authority_id__in=wide)
+            | Q(auditor_id=user.pk)
+            | Q(practitioner_id=user.pk)
+            | Q(moderation__moderator_id=user.pk)
+        )
         for membership in access.memberships(user):
             if membership.role == Role.TEAM_MANAGER and membership.team_id:
                 condition |= Q(authority_id=membership.authority_id, team_id=membership.team_id)
@@ -544,22 +564,34 @@ class Audit(models.Model):
 
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="audits")
     child = models.ForeignKey("cases.Child", on_delete=models.PROTECT, related_name="audits")
-    team = models.ForeignKey("accounts.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="audits")
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="audits"
+    )
     tool_version = models.ForeignKey(ToolVersion, on_delete=models.PROTECT, related_name="audits")
-    adaptation = models.ForeignKey(Adaptation, on_delete=models.PROTECT, null=True, blank=True, related_name="audits")
+    adaptation = models.ForeignKey(
+        Adaptation, on_delete=models.PROTECT, null=True, blank=True, related_name="audits"
+    )
     source = models.CharField(max_length=10, choices=AuditSource.choices, default=AuditSource.MANUAL)
-    draw = models.ForeignKey(SampleDraw, on_delete=models.SET_NULL, null=True, blank=True, related_name="audits")
+    draw = models.ForeignKey(
+        SampleDraw, on_delete=models.SET_NULL, null=True, blank=True, related_name="audits"
+    )
     practitioner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="audits_as_practitioner",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="audits_as_practitioner",
         help_text="The practitioner allocated to the case.",
     )
     auditor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="audits_as_auditor",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="audits_as_auditor",
         help_text="Manager, practice lead or peer who holds the audit conversation.",
     )
     status = models.CharField(max_length=20, choices=AuditStatus.choices, default=AuditStatus.PLANNED)
     due_on = models.DateField(null=True, blank=True)
-    for_moderation = models.BooleanField(default=False, help_text="Sampled for blind re-rating by a moderator.")
+    for_moderation = models.BooleanField(
+        default=False, help_text="Sampled for blind re-rating by a moderator."
+    )
     overall_level = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="The agreed overall grade (rubric level), set when submitted."
     )
@@ -621,7 +653,9 @@ class AuditAnswer(models.Model):
     self_level = models.PositiveSmallIntegerField(null=True, blank=True)
     auditor_level = models.PositiveSmallIntegerField(null=True, blank=True)
     agreed_level = models.PositiveSmallIntegerField(null=True, blank=True)
-    disagreement = models.TextField(blank=True, help_text="When the practitioner and auditor see it differently: both views and why.")
+    disagreement = models.TextField(
+        blank=True, help_text="When the practitioner and auditor see it differently: both views and why."
+    )
     evidence = models.TextField(blank=True)
     value = models.JSONField(null=True, blank=True, help_text="The answer to a non-rubric item.")
     revision = models.PositiveIntegerField(default=0)
@@ -633,7 +667,9 @@ class AuditAnswer(models.Model):
 
     class Meta:
         ordering = ["audit", "item_key"]
-        constraints = [models.UniqueConstraint(fields=["audit", "item_key"], name="one_audit_answer_per_item")]
+        constraints = [
+            models.UniqueConstraint(fields=["audit", "item_key"], name="one_audit_answer_per_item")
+        ]
 
     def __str__(self) -> str:
         return f"{self.audit_id}/{self.item_key}"
@@ -676,7 +712,10 @@ class EscalationStatus(models.TextChoices):
 
 class SafetyEscalationQuerySet(models.QuerySet["SafetyEscalation"]):
     def for_user(self, user) -> "SafetyEscalationQuerySet":
-        return self.filter(audit__in=Audit.objects.for_user(user)) | self.filter(manager_id=user.pk)
+        from accounts import access
+
+        mine = self.filter(audit__in=Audit.objects.for_user(user)) | self.filter(manager_id=user.pk)
+        return mine.filter(audit__authority_id__in=access.authority_ids(user))
 
 
 class SafetyEscalation(models.Model):
@@ -686,7 +725,9 @@ class SafetyEscalation(models.Model):
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     raised_at = models.DateTimeField(auto_now_add=True)
     concern = models.TextField()
-    manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="escalations_to_answer")
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="escalations_to_answer"
+    )
     respond_by = models.DateTimeField()
     status = models.CharField(max_length=10, choices=EscalationStatus.choices, default=EscalationStatus.OPEN)
     response = models.TextField(blank=True)
@@ -722,7 +763,9 @@ class LearningAction(models.Model):
         max_length=10, choices=[("case", "Case action"), ("team", "Team learning point")], default="case"
     )
     description = models.TextField()
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="learning_actions")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="learning_actions"
+    )
     due_on = models.DateField()
     completed_on = models.DateField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -743,7 +786,9 @@ class Moderation(models.Model):
     """A blind re-rating of a submitted audit by a moderator, who may overturn the overall grade."""
 
     audit = models.OneToOneField(Audit, on_delete=models.CASCADE, related_name="moderation")
-    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="moderations")
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="moderations"
+    )
     reason_selected = models.CharField(
         max_length=12,
         choices=[("sample", "Random share"), ("not_evident", "Graded not evident"), ("outlier", "Outlier")],

@@ -134,3 +134,4 @@ for model in ("adaptation", "itemchange"):
 rules.add_perm("audits.publish_adaptation", leads_adoption_authority & is_draft_adaptation)
 # Upgrading starts a new draft from any adaptation of the authority, whatever its status.
 rules.add_perm("audits.upgrade_adaptation", leads_adoption_authority)
+import audits.sampling_rules  # noqa: E402, F401  (the sampling permissions)

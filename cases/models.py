@@ -268,7 +268,9 @@ class SafetyMap(PracticeRecord):
 
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="safety_maps")
     mapped_on = models.DateField()
-    with_family = models.BooleanField(default=True, help_text="Mapped with the family, not only by professionals.")
+    with_family = models.BooleanField(
+        default=True, help_text="Mapped with the family, not only by professionals."
+    )
 
     class Meta:
         ordering = ["-mapped_on"]
@@ -305,7 +307,11 @@ class Scaling(PracticeRecord):
 
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="scalings")
     danger_statement = models.ForeignKey(
-        DangerStatement, on_delete=models.CASCADE, null=True, blank=True, related_name="scalings",
+        DangerStatement,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="scalings",
         help_text="Empty for the overall safety scale.",
     )
     respondent = models.CharField(max_length=10, choices=Respondent.choices)
@@ -339,7 +345,9 @@ class SafetyPlan(PracticeRecord):
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="safety_plans")
     agreed_on = models.DateField()
     reviewed_on = models.DateField(null=True, blank=True)
-    family_owned = models.BooleanField(default=True, help_text="Rules written with and owned by the family and network.")
+    family_owned = models.BooleanField(
+        default=True, help_text="Rules written with and owned by the family and network."
+    )
 
     class Meta:
         ordering = ["-agreed_on"]
@@ -378,7 +386,9 @@ class Conference(PracticeRecord):
     format = models.CharField(
         max_length=15, choices=[("participatory", "Participatory"), ("traditional", "Traditional")]
     )
-    participants = models.JSONField(default=list, blank=True, help_text='Roles who took part, e.g. ["parent", "child"].')
+    participants = models.JSONField(
+        default=list, blank=True, help_text='Roles who took part, e.g. ["parent", "child"].'
+    )
 
     class Meta:
         ordering = ["-held_on"]

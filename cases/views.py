@@ -6,12 +6,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts import access
+from audits.models import Audit
 from cases import selectors, services
 from cases.forms import CaseFilterForm, UploadForm
 from cases.models import Child, ImportRun, ImportStatus
 from cases.tasks import run_import
+from fidelity.models import RubricLevel
 
 PAGE_SIZE = 50
+STANDARD_RUBRIC = "sofs-case-practice"
 
 
 def _authority_id(request, allowed, message: str) -> int:
@@ -45,9 +48,27 @@ def case_list(request):
 @login_required
 def case_detail(request, pk: int):
     child = access.get_for_user_or_404(Child.objects.select_related("team", "authority"), request.user, pk=pk)
-    return render(
-        request, "cases/case_detail.html", {"child": child, "timeline": selectors.child_timeline(child=child)}
+    audits = list(
+        Audit.objects.for_user(request.user)
+        .filter(child=child)
+        .select_related("auditor")
+        .order_by("-created_at")
     )
+    return render(
+        request,
+        "cases/case_detail.html",
+        {
+            "child": child,
+            "timeline": selectors.child_timeline(child=child),
+            "audits": audits,
+            "levels": _level_labels() if audits else {},
+        },
+    )
+
+
+def _level_labels() -> dict[int, str]:
+    """Overall grades are on the standard case-practice rubric's levels."""
+    return dict(RubricLevel.objects.filter(rubric__key=STANDARD_RUBRIC).values_list("value", "label"))
 
 
 @login_required

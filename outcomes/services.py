@@ -4,6 +4,11 @@
 ``MeasureValue`` per authority (and per team with children), measure and period, by the rules in
 ``outcomes.registry``. The work is a fixed number of set-based queries per measure and period
 type; nothing loops over case records in Python. Running it again writes the same values.
+
+The periods of an authority (or team) run from the earliest to the latest of its case-record dates
+and of the dates the audit measures count by (``outcomes.audit_measures.date_ranges``: local
+sign-off dates of signed-off audits, due dates of decided learning actions), so an authority or
+team with audits but no case records gets rows too.
 """
 
 from dataclasses import asdict
@@ -90,6 +95,26 @@ def _date_ranges(
     return ranges, ((min(everything), max(everything)) if everything else None)
 
 
+def _audit_date_ranges(authority_ids: list[int] | None, *, by_team: bool) -> dict[Group, tuple[date, date]]:
+    # Imported here, not at the top: importing outcomes.audit_measures before outcomes.registry
+    # would register its measures after the coverage measures, changing the registry's (and the
+    # export's) order depending on which module happened to be imported first.
+    from outcomes.audit_measures import date_ranges
+
+    return date_ranges(authority_ids=authority_ids, by_team=by_team)
+
+
+def _widened(
+    ranges: dict[Group, tuple[date, date]], more: dict[Group, tuple[date, date]]
+) -> dict[Group, tuple[date, date]]:
+    """Per group, the range covering both (groups of either kept)."""
+    merged = dict(ranges)
+    for group, (lo, hi) in more.items():
+        known = merged.get(group)
+        merged[group] = (min(lo, known[0]), max(hi, known[1])) if known else (lo, hi)
+    return merged
+
+
 def _reporting_periods_store(authority_ids: list[int] | None, ranges: dict[Group, tuple[date, date]]) -> None:
     stale = ReportingPeriod.objects.all()
     if authority_ids is not None:
@@ -123,6 +148,8 @@ def measures_compute(*, authority_ids: list[int] | None = None) -> int:
         authority_ids = sorted(set(authority_ids))
     authority_ranges, calendar_range = _date_ranges(authority_ids, by_team=False)
     team_ranges, _ = _date_ranges(authority_ids, by_team=True)
+    authority_ranges = _widened(authority_ranges, _audit_date_ranges(authority_ids, by_team=False))
+    team_ranges = _widened(team_ranges, _audit_date_ranges(authority_ids, by_team=True))
     if calendar_range is not None:
         calendar_ensure(first=calendar_range[0], last=calendar_range[1])
     _reporting_periods_store(authority_ids, authority_ranges)

@@ -26,4 +26,17 @@ DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str]]] = {
         "outcomes.tasks.compute_measures",
         {"minute": "30", "hour": "3", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
     ),
+    # Daily: each plan is drawn on its own day of the month; the job finds the plans that are due.
+    "Draw due audit samples (daily)": (
+        "audits.tasks.draw_due_samples",
+        {"minute": "0", "hour": "6", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+    ),
+    "Remind owners of due learning actions (daily)": (
+        "audits.tasks.send_learning_reminders",
+        {"minute": "30", "hour": "7", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+    ),
+    "Chase overdue safety escalations (daily)": (
+        "audits.tasks.chase_escalations",
+        {"minute": "0", "hour": "8", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+    ),
 }

@@ -8,6 +8,7 @@ needs no variables beyond ``DEBUG=true``; production sets ``SECRET_KEY``, ``DATA
 from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from qa_system import env
@@ -86,7 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "csp.context_processors.nonce",
+                "qa_system.context_processors.csp_nonce",
                 "accounts.context_processors.navigation",
             ],
         },
@@ -211,7 +212,8 @@ if not DEBUG:
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'nonce'"],
+        # NONCE: django-csp puts the request's nonce here; inline scripts carry it (csp_nonce).
+        "script-src": ["'self'", NONCE],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'", "data:"],

@@ -9,5 +9,9 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("accounts.urls")),
     path("", include("cases.urls")),
+    path("", include("cases.practice_urls")),
+    path("", include("audits.urls")),
+    path("", include("audits.followup_urls")),
+    path("", include("audits.moderation_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -23,10 +23,24 @@ def _import_run_a(p):
     return {"pk": ImportRunFactory(authority=p.authority_a).pk}
 
 
+def _audit_a(p):
+    from audits.auditing import audit_create
+    from tests.factories import ChildFactory
+
+    child = ChildFactory(authority=p.authority_a, team=p.team_a)
+    audit = audit_create(child=child, practitioner=p.alice, auditor=p.bob, acting_user=p.quinn)
+    return {"pk": audit.pk}
+
+
 OBJECT_URLS = [
     ("team page", "accounts:team", lambda p: {"pk": p.team_a.pk}),
     ("case page", "cases:detail", _child_a),
     ("import report", "cases:import", _import_run_a),
+    ("audit page", "audits:detail", _audit_a),
+    # GET reloads one item; the autosave POST of the same URL is tested in tests/audits/test_audit_pages.py.
+    ("audit answer", "audits:answer", lambda p: {**_audit_a(p), "item_key": "p1"}),
+    ("practice record", "practice:record", lambda p: {"child_pk": _child_a(p)["pk"]}),
+    ("audit learning actions", "followup:audit_actions", _audit_a),
 ]
 
 # People of authority A who may open each page (alice is a practitioner, leah a leader).
@@ -84,7 +98,11 @@ ADMIN_URLS = [
     ("own tool version", "admin:audits_toolversion_change", lambda p: _own_tool_version_a(p).pk),
     ("own version preview", "admin:audits_toolversion_preview", lambda p: _own_tool_version_a(p).pk),
     ("adaptation xlsform export", "admin:audits_adaptation_export_xlsform", lambda p: _adaptation_a(p).pk),
-    ("own version xlsform export", "admin:audits_toolversion_export_xlsform", lambda p: _own_tool_version_a(p).pk),
+    (
+        "own version xlsform export",
+        "admin:audits_toolversion_export_xlsform",
+        lambda p: _own_tool_version_a(p).pk,
+    ),
     ("own tool xlsform import", "admin:audits_tool_import_xlsform", lambda p: _own_tool_version_a(p).tool_id),
 ]
 

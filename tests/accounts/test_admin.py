@@ -34,6 +34,8 @@ def test_qa_lead_sees_only_people_and_teams(personas, login):
         "Membership",
         "ResultsNode",
         "Rubric",
+        "SampleDraw",
+        "SamplingPlan",
         "Team",
         "Tool",
         "ToolVersion",

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.conf import settings
 from django.core import mail
@@ -74,3 +76,11 @@ def test_login_page_renders_with_bootstrap(client):
     assert response.status_code == 200
     assert b"bootstrap.min.css" in response.content
     assert "Content-Security-Policy" in response.headers
+
+
+def test_inline_scripts_are_allowed_by_their_nonce(client):
+    response = client.get(reverse("login"))
+    policy = response.headers["Content-Security-Policy"]
+    script_src = next(part for part in policy.split(";") if part.strip().startswith("script-src"))
+    nonce = re.search(r'<script[^>]* nonce="([^"]+)"', response.content.decode()).group(1)
+    assert f"'nonce-{nonce}'" in script_src

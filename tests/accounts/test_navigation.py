@@ -5,11 +5,22 @@ pytestmark = pytest.mark.django_db
 
 # What each role sees in the menu, and nothing more. Later features add their entries here.
 NAVIGATION = {
-    "alice": ["Home", "Cases", "Teams"],
-    "bob": ["Home", "Cases", "Teams"],
-    "quinn": ["Home", "Cases", "Imports", "Teams", "Authority", "Admin"],
-    "leah": ["Home", "Cases", "Imports", "Teams", "Authority"],
-    "charlie": ["Home", "Cases", "Teams"],
+    "alice": ["Home", "Cases", "Audits", "Learning", "Teams"],
+    "bob": ["Home", "Cases", "Audits", "Learning", "Moderation", "Escalations", "Teams"],
+    "quinn": [
+        "Home",
+        "Cases",
+        "Audits",
+        "Learning",
+        "Moderation",
+        "Escalations",
+        "Imports",
+        "Teams",
+        "Authority",
+        "Admin",
+    ],
+    "leah": ["Home", "Cases", "Audits", "Learning", "Imports", "Teams", "Authority"],
+    "charlie": ["Home", "Cases", "Audits", "Learning", "Teams"],
     "ana": ["Home", "All authorities"],
     "pat": ["Home", "All authorities", "Admin"],
 }
@@ -24,6 +35,7 @@ def test_navigation_shows_each_role_what_it_may_use(personas, login, name, expec
 # Pages behind each menu entry, with who may open them.
 PAGES = {
     "cases:list": {"alice", "bob", "quinn", "leah", "charlie"},
+    "audits:home": {"alice", "bob", "quinn", "leah", "charlie"},
     "cases:imports": {"quinn", "leah"},
     "accounts:teams": {"alice", "bob", "quinn", "leah", "charlie"},
     "accounts:authority": {"quinn", "leah"},
