@@ -48,6 +48,8 @@ demo: install  ## Build the demo on the embedded database and serve it on http:/
 	  $(DEMO_ENV) $(PY) manage.py import_returns --authority $$code --user $$lead \
 	    demo-returns/$$code/cin_census_*.xml demo-returns/$$code/ssda903_*.csv demo-returns/$$code/annex_a.xlsx | grep -v "^  rejected" || exit 1; \
 	done
+	@# Past audits for the trends, and the live walkthrough made through the services as people would.
+	$(DEMO_ENV) $(PY) manage.py seed_demo_audits
 	$(DEMO_ENV) $(PY) manage.py compute_measures
 	@echo; $(DEMO_ENV) $(PY) manage.py seed_demo --logins
 	@echo; echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops it)"; echo

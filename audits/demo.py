@@ -236,6 +236,8 @@ def seed_walkthrough(*, seed: int = 2026) -> str:
     if len(children) < 2:
         return "Not enough open child protection cases in bob's team for the walkthrough."
     today = timezone.localdate()
+    team = children[0].team
+    assert team is not None  # the children were chosen through bob's team
 
     # 1. alice and bob, mid-conversation, with the family's voice and learning actions.
     audit = auditing.audit_create(
@@ -275,7 +277,7 @@ def seed_walkthrough(*, seed: int = 2026) -> str:
     )
     learning.action_add(
         audit=audit,
-        team=children[0].team,
+        team=team,
         description="Rewrite the danger statement with mum and dad in their own words before the review conference.",
         owner=alice,
         due_on=today + timedelta(days=21),
