@@ -521,7 +521,8 @@ def audit_move(*, audit: Audit, to_status: str, acting_user: User, comment: str 
     ``audits.moderation.needs_moderation`` decides whether the audit is moderated; if so, it is
     marked ``for_moderation`` and ``audits.moderation.moderation_open`` opens the moderation (and
     emails the moderator); the audit stays "submitted" until the moderator starts. Every change is
-    in the audit's history, attributed to the acting user. Emails, after commit: the next holder
+    in the audit's history, attributed to the acting user. A sign-off recomputes the authority's
+    measures after commit. Emails, after commit: the next holder
     (the practitioner, the auditor, or the people who sign off an audit not moderated); a send
     back tells the previous holder, with the comment; a sign-off tells both parties.
     """
@@ -545,7 +546,17 @@ def audit_move(*, audit: Audit, to_status: str, acting_user: User, comment: str 
     # A moderated audit goes to its moderator (emailed by audits.moderation), not to the signers.
     if not (to_status == S.SUBMITTED and current.for_moderation):
         _notify_move(current, move, acting_user)
+    if to_status == S.SIGNED_OFF:
+        _recompute_measures(current.authority_id)
     return move
+
+
+def _recompute_measures(authority_id: int) -> None:
+    """A signed-off audit changes the authority's audit measures: recompute them after commit (in
+    the background where a worker runs; in-process in the embedded default)."""
+    from outcomes.tasks import compute_measures
+
+    transaction.on_commit(lambda: compute_measures.delay([authority_id]))
 
 
 # --- the family's consent ----------------------------------------------------------------------------

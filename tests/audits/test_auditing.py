@@ -496,3 +496,14 @@ def test_emails_are_plain_text_and_not_html_escaped(personas):
     mail.outbox.clear()
     send(to=[personas.alice], subject="x", template="notice", context={"lines": ["Mum & Dad's <plan>"]})
     assert "Mum & Dad's <plan>" in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_sign_off_recomputes_the_authoritys_measures(personas, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    audit = put_in(make_audit(personas), AuditStatus.SUBMITTED)
+    with mock.patch("outcomes.tasks.compute_measures.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            audit_move(audit=audit, to_status=AuditStatus.SIGNED_OFF, acting_user=personas.quinn)
+    delay.assert_called_once_with([personas.authority_a.pk])
