@@ -161,6 +161,26 @@ class AuditsAdmin(ObjectPermissionsModelAdminMixin, SimpleHistoryAdmin):
 # --- tools ------------------------------------------------------------------------------------
 
 
+class FrozenUnlessDraftAdmin(AuditsAdmin):
+    """Versions and adaptations: editable while a draft (only their notes, the rest through their
+    buttons and inlines), read-only once published or retired, as in the model layer."""
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not obj.is_draft:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not obj.is_draft:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None or not self.has_change_permission(request, obj):
+            return self.fields
+        return [field for field in self.fields if field != "notes"]
+
+
 @admin.register(Tool)
 class ToolAdmin(AuditsAdmin):
     form = ToolForm
@@ -459,7 +479,7 @@ class ItemInline(VersionPartInline):
 
 
 @admin.register(ToolVersion)
-class ToolVersionAdmin(AuditsAdmin):
+class ToolVersionAdmin(FrozenUnlessDraftAdmin):
     list_display = ["__str__", "tool", "number", "status", "item_count", "published_at", "published_by"]
     list_filter = ["status", "tool__kind", VersionStandardFilter]
     list_select_related = ["tool", "published_by"]
@@ -489,21 +509,6 @@ class ToolVersionAdmin(AuditsAdmin):
     def has_add_permission(self, request):
         # A version starts as a copy of the latest one: "New draft version" on the tool.
         return False
-
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and not obj.is_draft:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and not obj.is_draft:
-            return False
-        return super().has_delete_permission(request, obj)
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is None or not self.has_change_permission(request, obj):
-            return self.fields
-        return [field for field in self.fields if field != "notes"]
 
     @admin.display(description="Items", ordering="item_total")
     def item_count(self, obj: ToolVersion) -> int:
@@ -648,7 +653,7 @@ class ItemChangeInline(admin.TabularInline):
 
 
 @admin.register(Adaptation)
-class AdaptationAdmin(AuthorityScopedMixin, AuditsAdmin):
+class AdaptationAdmin(AuthorityScopedMixin, FrozenUnlessDraftAdmin):
     authority_path = "adoption__authority"
     list_display = ["__str__", "authority", "number", "base_version", "status", "published_at"]
     list_filter = ["status"]
@@ -679,21 +684,6 @@ class AdaptationAdmin(AuthorityScopedMixin, AuditsAdmin):
     def has_add_permission(self, request):
         # An adaptation starts from "Adapt for my authority" on a standard tool, or an upgrade.
         return False
-
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and not obj.is_draft:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and not obj.is_draft:
-            return False
-        return super().has_delete_permission(request, obj)
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is None or not self.has_change_permission(request, obj):
-            return self.fields
-        return [field for field in self.fields if field != "notes"]
 
     @admin.display(description="Authority", ordering="adoption__authority__name")
     def authority(self, obj: Adaptation) -> str:
