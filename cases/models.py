@@ -9,6 +9,7 @@ outward part; UPNs and names are never stored.
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Authority, Team
 
@@ -256,6 +257,8 @@ class PracticeRecord(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # Every change a person makes to the record is kept: who, when, before and after.
+    history = HistoricalRecords(inherit=True)
 
     objects = PracticeRecordQuerySet.as_manager()
 

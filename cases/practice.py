@@ -2,9 +2,8 @@
 
 Every write is a keyword-only service taking ``acting_user``; it validates the row
 (``full_clean``), checks what the model cannot (dates in order, a scaling's danger statement
-belongs to the same child) and stores it in one transaction. The practice models keep no history
-table: ``recorded_by`` is their attribution, and an update makes the acting user the one who
-recorded the row as it now stands.
+belongs to the same child) and stores it in one transaction. ``recorded_by`` names who recorded the
+row as it now stands; the history table keeps every earlier state and who changed it.
 
 "Current" means within ``CURRENT_MONTHS`` months before a reference date, counted as the
 measures count years: the same day of the month, or the month's last day when that day does not
@@ -63,6 +62,7 @@ def _check_order(start: date | None, end: date | None, *, end_field: str, start_
 def _save(record: Record, acting_user) -> Record:
     record.recorded_by = acting_user if getattr(acting_user, "pk", None) else None  # type: ignore[attr-defined]
     record.full_clean()
+    record._history_user = acting_user if getattr(acting_user, "pk", None) else None  # type: ignore[attr-defined]
     record.save()
     return record
 

@@ -86,6 +86,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import Authority
 from cases.importers.base import (
@@ -450,7 +451,7 @@ def _upsert(
     existing = _existing(model, identity, child_pks)
     recorded_by_id = getattr(acting_user, "pk", None)
     new_rows = []
-    changed: dict[tuple[str, ...], list[models.Model]] = defaultdict(list)
+    changed: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
     for key, fields in incoming.items():
         stored = existing.get(key)
         if stored is None:
@@ -461,12 +462,22 @@ def _upsert(
         if not differs:
             result.unchanged += 1
             continue
-        row = model(pk=stored["id"], recorded_by_id=recorded_by_id, **differs)
-        changed[tuple(sorted(differs))].append(row)
+        changed[tuple(sorted(differs))].append((stored["id"], differs))
         result.updated += 1
-    model._default_manager.bulk_create(new_rows, batch_size=CHUNK)  # type: ignore[attr-defined]
-    for names, rows in changed.items():
-        model._default_manager.bulk_update(rows, [*names, "recorded_by"], batch_size=CHUNK)  # type: ignore[attr-defined]
+    # With history rows, as every write a person makes: who, when, before and after.
+    bulk_create_with_history(new_rows, model, batch_size=CHUNK, default_user=acting_user)
+    for names, changes in changed.items():
+        full = model._default_manager.in_bulk([pk for pk, _ in changes])  # type: ignore[attr-defined]
+        rows = []
+        for pk, differs in changes:
+            row = full[pk]
+            for name, value in differs.items():
+                setattr(row, name, value)
+            row.recorded_by_id = recorded_by_id  # type: ignore[attr-defined]
+            rows.append(row)
+        bulk_update_with_history(
+            rows, model, [*names, "recorded_by"], batch_size=CHUNK, default_user=acting_user
+        )
     result.stored += len(new_rows)
 
 

@@ -634,3 +634,14 @@ def test_the_summary_partial(kid, personas):
     assert "Dad may hit Mum again" in html and "no goal" in html
     assert "Three Houses, 09 May 2024" in html
     assert reverse("practice:record", args=[kid.pk]) in html
+
+
+@pytest.mark.django_db
+def test_practice_records_keep_their_history(personas):
+    from cases import practice
+    from cases.models import SafetyPlan
+    from tests.factories import ChildFactory
+
+    child = ChildFactory(authority=personas.authority_a, team=personas.team_a)
+    plan = practice.safety_plan_add(child=child, agreed_on=date(2024, 5, 1), acting_user=personas.alice)
+    assert SafetyPlan.history.filter(id=plan.pk).get().history_user == personas.alice
