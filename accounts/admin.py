@@ -50,6 +50,19 @@ class AuthorityScopedMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
 
+class ReadOnlyAdminMixin:
+    """Rows written by the platform (imports, jobs, services), shown in the admin but never edited there."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ScopedAdmin(AuthorityScopedMixin, ObjectPermissionsModelAdminMixin, admin.ModelAdmin):
     pass
 

@@ -29,7 +29,7 @@ from rules.contrib.admin import ObjectPermissionsModelAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts import access
-from accounts.admin import AuthorityScopedMixin, managed_authorities
+from accounts.admin import AuthorityScopedMixin, ReadOnlyAdminMixin, managed_authorities
 from accounts.models import Authority, Role
 from audits import selectors, services
 from audits.admin_views import preview_context, xlsform_download
@@ -417,17 +417,20 @@ class ToolAdmin(AuditsAdmin):
 # --- versions, sections and items ------------------------------------------------------------
 
 
-class VersionPartInline(admin.TabularInline):
-    """Sections or items of a version: editable by whoever may change the (draft) version."""
+class DraftPartInline(admin.TabularInline):
+    """Rows of a draft (a version's sections and items, an adaptation's changes): editable by whoever
+    may change the parent while it is a draft, read-only after. ``parent`` names the parent's
+    permissions ("toolversion", "adaptation")."""
 
     extra = 0
+    parent = ""
 
     def has_view_permission(self, request, obj=None):
-        # Without a version (the inline's own queryset), rows are limited by the version shown.
-        return request.user.has_perm("audits.view_toolversion", obj)
+        # Without a parent (the inline's own queryset), rows are limited by the parent shown.
+        return request.user.has_perm(f"audits.view_{self.parent}", obj)
 
     def _edits(self, request, obj) -> bool:
-        return obj is not None and obj.is_draft and request.user.has_perm("audits.change_toolversion", obj)
+        return obj is not None and obj.is_draft and request.user.has_perm(f"audits.change_{self.parent}", obj)
 
     def has_add_permission(self, request, obj=None):
         return self._edits(request, obj)
@@ -437,6 +440,12 @@ class VersionPartInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return self._edits(request, obj)
+
+
+class VersionPartInline(DraftPartInline):
+    """Sections or items of a version."""
+
+    parent = "toolversion"
 
 
 class SectionInline(VersionPartInline):
@@ -600,8 +609,9 @@ def preview_page(request, *, version: ToolVersion, adaptation: Adaptation | None
 
 
 @admin.register(Adoption)
-class AdoptionAdmin(AuthorityScopedMixin, AuditsAdmin):
-    """Which standard tools an authority uses, and how. Changed through the tool's buttons."""
+class AdoptionAdmin(ReadOnlyAdminMixin, AuthorityScopedMixin, AuditsAdmin):
+    """Which standard tools an authority uses, and how. Changed through the tool's buttons; never
+    deleted, since adaptations and the answers given against them hang off the adoption."""
 
     list_display = ["tool", "authority", "mode", "created_at", "adaptation_link"]
     list_filter = ["mode"]
@@ -609,16 +619,6 @@ class AdoptionAdmin(AuthorityScopedMixin, AuditsAdmin):
     search_fields = ["tool__name", "authority__name"]
     fields = ["authority", "tool", "mode", "created_at", "adaptation_link"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Adaptations, and the answers given against them, hang off the adoption.
-        return False
 
     @admin.display(description="Latest adaptation")
     def adaptation_link(self, obj: Adoption):
@@ -630,26 +630,11 @@ class AdoptionAdmin(AuthorityScopedMixin, AuditsAdmin):
         )
 
 
-class ItemChangeInline(admin.TabularInline):
+class ItemChangeInline(DraftPartInline):
     model = ItemChange
     form = ItemChangeForm
     formset = ItemChangeFormSet
-    extra = 0
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("audits.view_adaptation", obj)
-
-    def _edits(self, request, obj) -> bool:
-        return obj is not None and obj.is_draft and request.user.has_perm("audits.change_adaptation", obj)
-
-    def has_add_permission(self, request, obj=None):
-        return self._edits(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return self._edits(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._edits(request, obj)
+    parent = "adaptation"
 
 
 @admin.register(Adaptation)

@@ -21,7 +21,7 @@ from rules.contrib.admin import ObjectPermissionsModelAdminMixin
 
 import audits.sampling_rules  # noqa: F401  (registers the permissions the admin checks)
 from accounts import access
-from accounts.admin import ScopedHistoryAdmin, managed_authorities
+from accounts.admin import ReadOnlyAdminMixin, ScopedHistoryAdmin, managed_authorities
 from audits import sampling
 from audits.models import AuditSource, SampleDraw, SamplingPlan, Tool, ToolKind
 
@@ -142,7 +142,7 @@ class SamplingPlanAdmin(ScopedHistoryAdmin):
 
 
 @admin.register(SampleDraw)
-class SampleDrawAdmin(ObjectPermissionsModelAdminMixin, admin.ModelAdmin):
+class SampleDrawAdmin(ReadOnlyAdminMixin, ObjectPermissionsModelAdminMixin, admin.ModelAdmin):
     list_display = ["plan", "month", "drawn_at", "drawn_by", "drawn", "seed"]
     list_filter = ["month"]
     fields = ("plan", "month", "seed", "drawn_at", "drawn_by", "summary_table")
@@ -153,15 +153,6 @@ class SampleDrawAdmin(ObjectPermissionsModelAdminMixin, admin.ModelAdmin):
         if not access.is_platform_admin(request.user):
             queryset = queryset.filter(plan__authority__in=managed_authorities(request))
         return queryset
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Audits drawn")
     def drawn(self, obj: SampleDraw) -> int:

@@ -3,12 +3,12 @@ read on the case pages, not here."""
 
 from django.contrib import admin
 
-from accounts.admin import ScopedAdmin
+from accounts.admin import ReadOnlyAdminMixin, ScopedAdmin
 from cases.models import ImportRun
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(ScopedAdmin):
+class ImportRunAdmin(ReadOnlyAdminMixin, ScopedAdmin):
     list_display = [
         "filename",
         "authority",
@@ -25,12 +25,3 @@ class ImportRunAdmin(ScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in ImportRun._meta.fields if field.name != "upload"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -5,12 +5,13 @@ from django.contrib import admin
 from rules.contrib.admin import ObjectPermissionsModelAdmin
 
 from accounts import access
+from accounts.admin import ReadOnlyAdminMixin
 from accounts.models import Role
 from outcomes.models import MeasureValue
 
 
 @admin.register(MeasureValue)
-class MeasureValueAdmin(ObjectPermissionsModelAdmin):
+class MeasureValueAdmin(ReadOnlyAdminMixin, ObjectPermissionsModelAdmin):
     list_display = [
         "measure",
         "authority",
@@ -31,12 +32,3 @@ class MeasureValueAdmin(ObjectPermissionsModelAdmin):
         if access.is_platform_admin(request.user):
             return queryset
         return queryset.filter(authority_id__in=access.authority_ids(request.user, [Role.QA_LEAD]))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
