@@ -613,6 +613,7 @@ register(
         direction="up",
         node="practice_fidelity",
         compute=fidelity_overall,
+        unit="mean",
     )
 )
 for _element in ELEMENT_KEYS:
@@ -632,6 +633,7 @@ for _element in ELEMENT_KEYS:
             direction="up",
             node=ELEMENT_NODES[_element],
             compute=fidelity_element(_element),
+            unit="mean",
         )
     )
 register(

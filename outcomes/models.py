@@ -5,10 +5,15 @@
 - ``ReportingPeriod``: the periods each authority gets rows for; the looked-after-at-period-end
   measures join children to it.
 - ``MeasureValue``: one value per authority (or team), measure and period.
+- ``MeasureTarget``: an authority's target for a measure (red/amber/green on the dashboard).
+- ``PendingRecompute`` and ``JobRun``: what the incremental job has to redo, and what each job did.
 """
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Authority, Team
 from outcomes.periods import PeriodType
@@ -104,3 +109,118 @@ class MeasureValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure} {self.period_type} {self.period_start.isoformat()}"
+
+
+class MeasureTarget(models.Model):
+    """An authority's target for one measure, and the band that makes it amber.
+
+    Green when the value meets the target in the measure's direction of improvement; amber when it
+    misses by no more than ``tolerance``; red otherwise (``outcomes.rag``). Values are in the
+    measure's own units: a share from 0 to 1 for a rate, a mean on the 1–4 scale for fidelity, a
+    number for a count.
+    """
+
+    authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="measure_targets")
+    measure = models.CharField(max_length=40, help_text="Key in outcomes.registry.MEASURES.")
+    target = models.DecimalField(max_digits=12, decimal_places=4)
+    tolerance = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        default=0,
+        help_text="How far from the target still counts as amber (same units as the target).",
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="Where the target comes from.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["authority", "measure"]
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "measure"], name="measure_target_unique"),
+            models.CheckConstraint(condition=Q(tolerance__gte=0), name="measure_target_tolerance_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} target {self.target}"
+
+    def clean(self) -> None:
+        from outcomes.registry import MEASURES
+
+        if self.measure not in MEASURES:
+            raise ValidationError({"measure": f"No measure has the key {self.measure!r}."})
+
+
+class PendingRecompute(models.Model):
+    """A change that makes an authority's stored values stale from ``since`` on (all of them when
+    ``since`` is empty). Written by imports, sign-offs, moderation, learning actions and surveys;
+    consumed by the incremental job in the same transaction as the values it rewrites."""
+
+    authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="pending_recomputes")
+    since = models.DateField(null=True, blank=True)
+    reason = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        since = self.since.isoformat() if self.since else "the start"
+        return f"{self.reason} from {since}"
+
+
+class JobKind(models.TextChoices):
+    INCREMENTAL = "incremental", "Incremental recompute"
+    FULL = "full", "Full recompute"
+
+
+class JobStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class JobRunQuerySet(models.QuerySet["JobRun"]):
+    def for_user(self, user) -> "JobRunQuerySet":
+        """Runs over the authorities whose job runs the user may watch (QA leads and leaders)."""
+        from accounts import access
+
+        return self.filter(authority_id__in=access.authority_ids(user, access.AUTHORITY_WIDE_ROLES))
+
+
+class JobRun(models.Model):
+    """One aggregation job over one authority: when, how far it has got, what it wrote, what failed.
+
+    A job over several authorities writes one run per authority, sharing ``batch``, so that what a
+    QA lead sees of a run never mentions another authority.
+    """
+
+    batch = models.UUIDField(db_index=True)
+    kind = models.CharField(max_length=20, choices=JobKind.choices)
+    authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="job_runs")
+    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.RUNNING)
+    since = models.DateField(null=True, blank=True, help_text="Periods recomputed from this date on.")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    steps_total = models.PositiveIntegerField(default=0)
+    steps_done = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = JobRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [models.Index(fields=["authority", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self) -> int:
+        if self.status != JobStatus.RUNNING:
+            return 100
+        if not self.steps_total:
+            return 0
+        return min(100, round(100 * self.steps_done / self.steps_total))

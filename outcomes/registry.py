@@ -32,6 +32,9 @@ from outcomes.case_measures import Counts
 
 Kind = Literal["count", "rate"]
 Direction = Literal["up", "down"] | None
+# How a value reads: a number of things, a share shown as a percentage, or a mean level on the
+# rubric's 1–4 scale (stored as a rate: sum of levels / number of levels).
+Unit = Literal["count", "share", "mean"]
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,17 @@ class Measure:
     direction: Direction
     node: str  # key of the results-logic node this measure informs
     compute: Callable[..., Counts]
+    unit: Unit | None = None  # None: "count" for counts, "share" for rates
 
     @property
     def is_rate(self) -> bool:
         return self.kind == "rate"
+
+    @property
+    def reads_as(self) -> Unit:
+        if self.unit is not None:
+            return self.unit
+        return "share" if self.is_rate else "count"
 
 
 MEASURES: dict[str, Measure] = {}
@@ -58,6 +68,8 @@ def register(measure: Measure) -> Measure:
         raise ValueError(f"A measure with key {measure.key!r} is already registered")
     if measure.kind not in ("count", "rate"):
         raise ValueError(f"Measure {measure.key!r}: kind must be 'count' or 'rate'")
+    if measure.unit is not None and (measure.unit == "count") == measure.is_rate:
+        raise ValueError(f"Measure {measure.key!r}: a {measure.kind} cannot read as a {measure.unit}")
     MEASURES[measure.key] = measure
     return measure
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "audits",
     "fidelity",
     "outcomes",
+    "reports",
     "journal",
 ]
 

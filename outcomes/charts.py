@@ -1,0 +1,167 @@
+"""Server-side SVG charts (matplotlib, SVG backend): the same markup on the dashboard and in the PDF.
+
+Text stays text in the page font (``svg.fonttype = "none"``), so it is searchable in the PDF and
+crisp at any zoom. Each function returns an ``<svg>`` element (no XML prolog) with a ``<title>``
+for screen readers; pages show the numbers beside every chart as well.
+"""
+
+import hashlib
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.utils.html import escape
+from matplotlib import rcParams
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+rcParams["svg.fonttype"] = "none"
+rcParams["font.family"] = "DejaVu Sans"
+rcParams["svg.hashsalt"] = "qa-platform"  # stable ids: the same data gives the same markup
+
+INK = "#212529"
+MUTED = "#6c757d"
+GRID = "#dee2e6"
+LINE = "#1f4e79"
+TARGET = "#198754"
+BAND = "#adb5bd"
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    label: str  # "Q1 2024-25"
+    value: float | None  # None: no value, or suppressed
+    band: tuple[float, float] | None = None  # the benchmark's quartiles for this period
+
+
+def _formatter(unit: str) -> FuncFormatter:
+    if unit == "share":
+        return FuncFormatter(lambda y, _pos: f"{y * 100:.0f}%")
+    if unit == "mean":
+        return FuncFormatter(lambda y, _pos: f"{y:.1f}")
+    return FuncFormatter(lambda y, _pos: f"{y:,.0f}")
+
+
+def _svg(figure: Figure, title: str) -> str:
+    buffer = io.StringIO()
+    FigureCanvasSVG(figure).print_svg(buffer, metadata={"Date": None, "Creator": None})
+    markup = buffer.getvalue()
+    markup = markup[markup.index("<svg") :]
+    markup = re.sub(r"<metadata>.*?</metadata>", "", markup, flags=re.DOTALL)
+    # Ids unique per chart, so that several charts on one page never borrow each other's clip paths.
+    prefix = "c" + hashlib.sha1(markup.encode(), usedforsecurity=False).hexdigest()[:8] + "-"
+    markup = re.sub(r'\bid="', f'id="{prefix}', markup)
+    markup = re.sub(r"url\(#", f"url(#{prefix}", markup)
+    markup = re.sub(r'xlink:href="#', f'xlink:href="#{prefix}', markup)
+    # Scale with its container (width 100%), keeping the aspect ratio of the viewBox.
+    markup = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart"', markup, count=1)
+    return markup.replace(">", f' role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>', 1)
+
+
+def trend_chart(
+    points: Sequence[TrendPoint],
+    *,
+    unit: str,
+    title: str,
+    target: float | None = None,
+    colour: str = LINE,
+    width: float = 5.0,
+    height: float = 2.2,
+) -> str:
+    """A line over the periods, gaps where there is no value; the benchmark's interquartile range
+    as a grey band where given; the target as a dashed green line."""
+    figure = Figure(figsize=(width, height), dpi=100)
+    axes = figure.add_subplot()
+    xs = list(range(len(points)))
+    band = [(x, p.band) for x, p in zip(xs, points, strict=True) if p.band is not None]
+    if band:
+        axes.fill_between(
+            [x for x, _ in band],
+            [b[0] for _, b in band],
+            [b[1] for _, b in band],
+            color=BAND,
+            alpha=0.35,
+            linewidth=0,
+            label="Middle half of authorities",
+        )
+    values = [p.value if p.value is not None else float("nan") for p in points]
+    axes.plot(xs, values, color=colour, linewidth=2, marker="o", markersize=4, label="This authority")
+    if target is not None:
+        axes.axhline(target, color=TARGET, linestyle="--", linewidth=1.2, label="Target")
+    # "Q1 2024-25" over two lines, so that eight quarters fit side by side.
+    axes.set_xticks(xs, [p.label.replace(" ", "\n", 1) for p in points], fontsize=6.5, color=MUTED)
+    axes.tick_params(axis="y", labelsize=7, colors=MUTED, length=0)
+    axes.tick_params(axis="x", length=0)
+    axes.yaxis.set_major_formatter(_formatter(unit))
+    axes.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=unit == "count"))
+    if unit == "share":
+        axes.set_ylim(0, 1.02)
+        axes.set_yticks([0, 0.25, 0.5, 0.75, 1])
+    elif unit == "mean":
+        axes.set_ylim(1, 4.05)
+        axes.set_yticks([1, 2, 3, 4])
+    else:
+        axes.set_ylim(bottom=0)
+    axes.grid(axis="y", color=GRID, linewidth=0.8)
+    for side in ("top", "right", "left"):
+        axes.spines[side].set_visible(False)
+    axes.spines["bottom"].set_color(GRID)
+    if band or target is not None:
+        axes.legend(loc="upper left", fontsize=6.5, frameon=False, ncol=3, bbox_to_anchor=(0, 1.18))
+    figure.subplots_adjust(left=0.1, right=0.98, bottom=0.2, top=0.86 if (band or target) else 0.95)
+    return _svg(figure, title)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str  # "P6 Scaling questions"
+    value: float | None
+    benchmark: float | None = None  # the median across authorities
+
+
+def element_chart(bars: Sequence[Bar], *, title: str, colour: str = LINE, width: float = 6.5) -> str:
+    """Horizontal bars on the 1–4 rubric scale, one per element, with the median across authorities
+    as a tick where there is one."""
+    height = 0.5 + 0.28 * len(bars)
+    figure = Figure(figsize=(width, height), dpi=100)
+    axes = figure.add_subplot()
+    ys = list(range(len(bars)))[::-1]
+    axes.barh(
+        ys,
+        [(b.value - 1) if b.value is not None else 0 for b in bars],
+        left=1,
+        color=colour,
+        height=0.62,
+        label="This authority",
+    )
+    medians = [(y, b.benchmark) for y, b in zip(ys, bars, strict=True) if b.benchmark is not None]
+    if medians:
+        axes.scatter(
+            [m for _, m in medians],
+            [y for y, _ in medians],
+            marker="|",
+            s=180,
+            color=INK,
+            linewidths=2,
+            label="Median of authorities",
+            zorder=3,
+        )
+    for y, bar in zip(ys, bars, strict=True):
+        text = f"{bar.value:.1f}" if bar.value is not None else "no audits"
+        axes.text(
+            (bar.value if bar.value is not None else 1) + 0.04, y, text, va="center", fontsize=7, color=INK
+        )
+    axes.set_yticks(ys, [b.label for b in bars], fontsize=7.5, color=INK)
+    axes.set_xlim(1, 4.3)
+    axes.set_xticks([1, 2, 3, 4], ["1 Not evident", "2 Emerging", "3 Established", "4 Embedded"], fontsize=7)
+    axes.tick_params(length=0, colors=MUTED)
+    axes.grid(axis="x", color=GRID, linewidth=0.8)
+    axes.set_axisbelow(True)
+    for side in ("top", "right", "left", "bottom"):
+        axes.spines[side].set_visible(False)
+    if medians:
+        axes.legend(loc="lower right", fontsize=6.5, frameon=False, bbox_to_anchor=(1, 1), ncol=2)
+    figure.subplots_adjust(left=0.36, right=0.98, bottom=0.5 / height, top=1 - 0.3 / height)
+    return _svg(figure, title)
