@@ -111,6 +111,16 @@ class MeasureValue(models.Model):
         return f"{self.measure} {self.period_type} {self.period_start.isoformat()}"
 
 
+class MeasureTargetQuerySet(models.QuerySet["MeasureTarget"]):
+    def for_user(self, user) -> "MeasureTargetQuerySet":
+        """Targets of the authorities the user works in; every target for platform admins."""
+        from accounts import access
+
+        if access.is_platform_admin(user):
+            return self
+        return self.filter(authority_id__in=access.authority_ids(user))
+
+
 class MeasureTarget(models.Model):
     """An authority's target for one measure, and the band that makes it amber.
 
@@ -131,6 +141,8 @@ class MeasureTarget(models.Model):
     )
     note = models.CharField(max_length=200, blank=True, help_text="Where the target comes from.")
     history = HistoricalRecords()
+
+    objects = MeasureTargetQuerySet.as_manager()
 
     class Meta:
         ordering = ["authority", "measure"]

@@ -26,6 +26,16 @@ DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str]]] = {
         "outcomes.tasks.compute_measures",
         {"minute": "30", "hour": "3", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
     ),
+    # Every two minutes: recompute what imports, sign-offs and the like have touched (debounced).
+    "Recompute touched measures (every two minutes)": (
+        "outcomes.tasks.refresh_measures",
+        {"minute": "*/2", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+    ),
+    # After each financial quarter, once the nightly job has counted its last days.
+    "Generate quarterly outcome reports": (
+        "reports.tasks.generate_quarterly_reports",
+        {"minute": "0", "hour": "6", "day_of_week": "*", "day_of_month": "5", "month_of_year": "1,4,7,10"},
+    ),
     # Daily: each plan is drawn on its own day of the month; the job finds the plans that are due.
     "Draw due audit samples (daily)": (
         "audits.tasks.draw_due_samples",

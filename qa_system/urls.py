@@ -13,5 +13,10 @@ urlpatterns = [
     path("", include("audits.urls")),
     path("", include("audits.followup_urls")),
     path("", include("audits.moderation_urls")),
+    path("", include("audits.oversight_urls")),
+    path("", include("outcomes.urls")),
+    path("", include("outcomes.job_urls")),
+    path("", include("outcomes.export_urls")),
+    path("", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -15,6 +15,15 @@ from accounts.models import Authority
 COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "A colour as #RRGGBB, e.g. #1f4e79.")
 
 
+class ReportBrandingQuerySet(models.QuerySet["ReportBranding"]):
+    def for_user(self, user) -> "ReportBrandingQuerySet":
+        from accounts import access
+
+        if access.is_platform_admin(user):
+            return self
+        return self.filter(authority_id__in=access.authority_ids(user))
+
+
 class ReportBranding(models.Model):
     authority = models.OneToOneField(Authority, on_delete=models.CASCADE, related_name="report_branding")
     logo = models.ImageField(
@@ -31,6 +40,8 @@ class ReportBranding(models.Model):
         help_text="A foreword printed on the first page (plain text; blank lines start paragraphs).",
     )
     history = HistoricalRecords()
+
+    objects = ReportBrandingQuerySet.as_manager()
 
     class Meta:
         verbose_name = "report branding"
