@@ -323,3 +323,72 @@ def may_respond_escalation(user, escalation) -> bool:
     if not roles(user, authority_id):
         return False
     return user.pk == escalation.manager_id or Role.QA_LEAD in roles(user, authority_id)
+
+
+# --- outcomes: dashboards, job runs, reports, exports ----------------------------------------------
+# Leaders and QA leads read their whole authority's figures; team managers their authority's and
+# their own team's. Analysts compare authorities on comparable measures, de-identified by default;
+# they never see one authority's case data.
+
+
+def may_view_dashboard(user, authority: Authority | int | None) -> bool:
+    """The outcome dashboard: leaders, QA leads and team managers of the authority."""
+    return bool(roles(user, authority) & {Role.LEADER, Role.QA_LEAD, Role.TEAM_MANAGER})
+
+
+def dashboard_team_ids(user, authority: Authority | int | None) -> set[int] | None:
+    """The teams whose figures the user may filter the dashboard by: None means every team of the
+    authority (leaders and QA leads); otherwise the teams the user manages."""
+    authority_id = authority.pk if isinstance(authority, Authority) else authority
+    if roles(user, authority_id) & AUTHORITY_WIDE_ROLES:
+        return None
+    return {
+        m.team_id
+        for m in memberships(user)
+        if m.authority_id == authority_id and m.role == Role.TEAM_MANAGER and m.team_id is not None
+    }
+
+
+def may_compare_authorities(user) -> bool:
+    """The analysts' view of every authority side by side (platform admins too)."""
+    return bool(is_analyst(user) or is_platform_admin(user))
+
+
+def may_reveal_authority_names(user) -> bool:
+    """Only analysts may turn the comparison's de-identification off."""
+    return bool(is_analyst(user))
+
+
+def may_watch_jobs(user, authority: Authority | int | None) -> bool:
+    """Job runs of the authority and their progress: its QA leads and leaders."""
+    return may_view_authority_overview(user, authority)
+
+
+def may_run_jobs(user, authority: Authority | int | None) -> bool:
+    """ "Recompute now": the authority's QA leads."""
+    return Role.QA_LEAD in roles(user, authority)
+
+
+def may_view_reports(user, authority: Authority | int | None) -> bool:
+    """The authority's report archive and downloads: everyone working in the authority, and analysts."""
+    return bool(roles(user, authority) & AUTHORITY_ROLES) or bool(is_analyst(user))
+
+
+def may_generate_report(user, authority: Authority | int | None) -> bool:
+    """A report on demand: the authority's QA leads and leaders."""
+    return may_view_authority_overview(user, authority)
+
+
+def may_export_measures(user, authority: Authority | int | None) -> bool:
+    """Exact measure values (no suppression) as CSV/XLSX: the authority's QA leads and leaders."""
+    return may_view_authority_overview(user, authority)
+
+
+def may_export_answers(user, authority: Authority | int | None) -> bool:
+    """Every audit answer of the authority as CSV/XLSX: its QA leads."""
+    return Role.QA_LEAD in roles(user, authority)
+
+
+def may_view_oversight(user, authority: Authority | int | None) -> bool:
+    """The QA lead's dashboard: the authority's QA leads."""
+    return Role.QA_LEAD in roles(user, authority)

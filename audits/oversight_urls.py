@@ -1,7 +1,11 @@
 """The QA lead's dashboard."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from audits import oversight_views as views
 
 app_name = "oversight"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("qa/", views.overview, name="overview"),
+]

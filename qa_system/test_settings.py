@@ -22,3 +22,6 @@ MEDIA_ROOT = Path(env.text("TEST_MEDIA_ROOT") or "/tmp/qa-platform-test-media") 
 # sides then use this fixed test database name instead of one per xdist process.
 if env.text("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": env.text("TEST_DATABASE_NAME")}
+
+# Background work started from a page runs in the request, not in a thread (qa_system.background).
+QA_BACKGROUND_THREADS = False
