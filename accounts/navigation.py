@@ -13,12 +13,18 @@ from accounts import access
 from accounts.models import Role
 
 
+# Entries used less often go under one "Manage" menu, when there are enough of them to fill it.
+MANAGE = "Manage"
+MANAGE_MINIMUM = 3
+
+
 @dataclass(frozen=True)
 class NavItem:
     label: str
     url_name: str
     allowed: Callable[[object, object], bool]  # (user, active membership) -> bool
     description: str = ""
+    group: str = ""
 
 
 def _has_authority(user, membership) -> bool:
@@ -36,6 +42,28 @@ def _cases(user, membership) -> bool:
 def _oversight(user, membership) -> bool:
     """Team managers and QA leads: they moderate audits and answer safety escalations."""
     return membership is not None and membership.role in (Role.TEAM_MANAGER, Role.QA_LEAD)
+
+
+def _dashboard(user, membership) -> bool:
+    return membership is not None and access.may_view_dashboard(user, membership.authority_id)
+
+
+def _reports(user, membership) -> bool:
+    if membership is None:
+        return bool(access.is_analyst(user))
+    return access.may_view_reports(user, membership.authority_id)
+
+
+def _oversight_dashboard(user, membership) -> bool:
+    return membership is not None and access.may_view_oversight(user, membership.authority_id)
+
+
+def _exports(user, membership) -> bool:
+    return membership is not None and access.may_export_measures(user, membership.authority_id)
+
+
+def _compare(user, membership) -> bool:
+    return access.may_compare_authorities(user)
 
 
 def _all_authorities(user, membership) -> bool:
@@ -65,27 +93,58 @@ ITEMS = [
         "Escalations", "followup:escalations", _oversight, "Safety concerns raised in audits, with deadlines."
     ),
     NavItem(
-        "Imports", "cases:imports", _authority_overview, "Statutory returns imported, and what was rejected."
+        "Outcomes",
+        "outcomes:dashboard",
+        _dashboard,
+        "Measures by the results logic: trends, targets and how you compare.",
     ),
-    NavItem("Teams", "accounts:teams", _has_authority, "The teams of your authority and who is in them."),
+    NavItem("Reports", "reports:list", _reports, "Quarterly outcome reports to read, download and generate."),
     NavItem(
-        "Authority", "accounts:authority", _authority_overview, "Your authority's details, teams and people."
+        "QA overview",
+        "oversight:overview",
+        _oversight_dashboard,
+        "Audits in progress and overdue, moderation, imports and jobs at a glance.",
     ),
+    NavItem("Compare", "outcomes:compare", _compare, "Authorities side by side on comparable measures."),
     NavItem("All authorities", "accounts:authorities", _all_authorities, "Every authority on the platform."),
-    NavItem("Admin", "admin:index", _admin, "Configure teams, people and the platform."),
+    NavItem(
+        "Imports",
+        "cases:imports",
+        _authority_overview,
+        "Statutory returns imported, and what was rejected.",
+        MANAGE,
+    ),
+    NavItem(
+        "Exports", "exports:index", _exports, "Measure values and audit answers as CSV or Excel.", MANAGE
+    ),
+    NavItem(
+        "Teams", "accounts:teams", _has_authority, "The teams of your authority and who is in them.", MANAGE
+    ),
+    NavItem(
+        "Authority",
+        "accounts:authority",
+        _authority_overview,
+        "Your authority's details, teams and people.",
+        MANAGE,
+    ),
+    NavItem("Admin", "admin:index", _admin, "Configure teams, people and the platform.", MANAGE),
 ]
 
 
 def items_for(user, membership) -> list[dict[str, str]]:
+    """The entries the user may use, in menu order; ``group`` is "Manage" for those shown in the
+    "Manage" menu (only when it would hold at least ``MANAGE_MINIMUM`` of them), else empty."""
     if not user.is_authenticated:
         return []
+    allowed = [item for item in ITEMS if item.allowed(user, membership)]
+    grouped = sum(1 for item in allowed if item.group) >= MANAGE_MINIMUM
     return [
         {
             "label": item.label,
             "url": reverse(item.url_name),
             "url_name": item.url_name,
             "description": item.description,
+            "group": item.group if grouped else "",
         }
-        for item in ITEMS
-        if item.allowed(user, membership)
+        for item in allowed
     ]

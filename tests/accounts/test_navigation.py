@@ -5,8 +5,18 @@ pytestmark = pytest.mark.django_db
 
 # What each role sees in the menu, and nothing more. Later features add their entries here.
 NAVIGATION = {
-    "alice": ["Home", "Cases", "Audits", "Learning", "Teams"],
-    "bob": ["Home", "Cases", "Audits", "Learning", "Moderation", "Escalations", "Teams"],
+    "alice": ["Home", "Cases", "Audits", "Learning", "Reports", "Teams"],
+    "bob": [
+        "Home",
+        "Cases",
+        "Audits",
+        "Learning",
+        "Moderation",
+        "Escalations",
+        "Outcomes",
+        "Reports",
+        "Teams",
+    ],
     "quinn": [
         "Home",
         "Cases",
@@ -14,15 +24,30 @@ NAVIGATION = {
         "Learning",
         "Moderation",
         "Escalations",
+        "Outcomes",
+        "Reports",
+        "QA overview",
         "Imports",
+        "Exports",
         "Teams",
         "Authority",
         "Admin",
     ],
-    "leah": ["Home", "Cases", "Audits", "Learning", "Imports", "Teams", "Authority"],
-    "charlie": ["Home", "Cases", "Audits", "Learning", "Teams"],
-    "ana": ["Home", "All authorities"],
-    "pat": ["Home", "All authorities", "Admin"],
+    "leah": [
+        "Home",
+        "Cases",
+        "Audits",
+        "Learning",
+        "Outcomes",
+        "Reports",
+        "Imports",
+        "Exports",
+        "Teams",
+        "Authority",
+    ],
+    "charlie": ["Home", "Cases", "Audits", "Learning", "Reports", "Teams"],
+    "ana": ["Home", "Reports", "Compare", "All authorities"],
+    "pat": ["Home", "Compare", "All authorities", "Admin"],
 }
 
 
@@ -49,6 +74,19 @@ def test_pages_agree_with_the_menu(personas, client, url_name, allowed):
         client.force_login(getattr(personas, name), backend="django.contrib.auth.backends.ModelBackend")
         status = client.get(reverse(url_name)).status_code
         assert status == (200 if name in allowed else 403), (name, url_name, status)
+
+
+def test_less_used_entries_go_under_manage_when_there_are_enough(personas, login):
+    quinn = login(personas.quinn).get(reverse("home")).context["nav_items"]
+    assert [i["label"] for i in quinn if i["group"] == "Manage"] == [
+        "Imports",
+        "Exports",
+        "Teams",
+        "Authority",
+        "Admin",
+    ]
+    alice = login(personas.alice).get(reverse("home")).context["nav_items"]
+    assert all(not i["group"] for i in alice)  # "Teams" alone stays in the bar
 
 
 def test_anonymous_is_sent_to_login(client):
