@@ -8,4 +8,5 @@ app_name = "oversight"
 
 urlpatterns = [
     path("qa/", views.overview, name="overview"),
+    path("qa/jobs/", views.jobs, name="jobs"),
 ]

@@ -65,6 +65,8 @@ PAGES = {
     "accounts:teams": {"alice", "bob", "quinn", "leah", "charlie"},
     "accounts:authority": {"quinn", "leah"},
     "accounts:authorities": {"ana", "pat"},
+    "oversight:overview": {"quinn"},
+    "exports:index": {"quinn", "leah"},
 }
 
 
