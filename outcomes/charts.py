@@ -8,9 +8,10 @@ for screen readers; pages show the numbers beside every chart as well.
 import hashlib
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.utils.html import escape
 from matplotlib import rcParams
 from matplotlib.backends.backend_svg import FigureCanvasSVG
@@ -27,6 +28,22 @@ GRID = "#dee2e6"
 LINE = "#1f4e79"
 TARGET = "#198754"
 BAND = "#adb5bd"
+
+# Drawing with matplotlib takes tens of milliseconds a chart; a dashboard draws a score of them.
+# Each SVG is cached under a hash of everything it is drawn from (bump the version when the drawing
+# code changes, so stale markup is never served).
+CACHE_VERSION = "2"
+CACHE_SECONDS = 24 * 60 * 60
+
+
+def _cached(kind: str, inputs: object, draw: Callable[[], str]) -> str:
+    digest = hashlib.sha256(repr((CACHE_VERSION, kind, inputs)).encode()).hexdigest()
+    key = f"outcomes-chart:{kind}:{digest}"
+    markup = cache.get(key)
+    if markup is None:
+        markup = draw()
+        cache.set(key, markup, CACHE_SECONDS)
+    return markup
 
 
 @dataclass(frozen=True)
@@ -71,7 +88,27 @@ def trend_chart(
     height: float = 2.2,
 ) -> str:
     """A line over the periods, gaps where there is no value; the benchmark's interquartile range
-    as a grey band where given; the target as a dashed green line."""
+    as a grey band where given; the target as a dashed green line. Cached (``_cached``)."""
+    inputs = (tuple(points), unit, title, target, colour, width, height)
+    return _cached(
+        "trend",
+        inputs,
+        lambda: _draw_trend(
+            points, unit=unit, title=title, target=target, colour=colour, width=width, height=height
+        ),
+    )
+
+
+def _draw_trend(
+    points: Sequence[TrendPoint],
+    *,
+    unit: str,
+    title: str,
+    target: float | None,
+    colour: str,
+    width: float,
+    height: float,
+) -> str:
     figure = Figure(figsize=(width, height), dpi=100)
     axes = figure.add_subplot()
     xs = list(range(len(points)))
@@ -92,6 +129,8 @@ def trend_chart(
         axes.axhline(target, color=TARGET, linestyle="--", linewidth=1.2, label="Target")
     # "Q1 2024-25" over two lines, so that eight quarters fit side by side.
     axes.set_xticks(xs, [p.label.replace(" ", "\n", 1) for p in points], fontsize=6.5, color=MUTED)
+    # Half a step either side, so that the first and last labels are not cut off.
+    axes.set_xlim(-0.5, len(points) - 0.5)
     axes.tick_params(axis="y", labelsize=7, colors=MUTED, length=0)
     axes.tick_params(axis="x", length=0)
     axes.yaxis.set_major_formatter(_formatter(unit))
@@ -103,7 +142,12 @@ def trend_chart(
         axes.set_ylim(1, 4.05)
         axes.set_yticks([1, 2, 3, 4])
     else:
-        axes.set_ylim(bottom=0)
+        # Room above the highest of the line, the band and the target; 0 to 1 when all are 0, so
+        # that the axis never repeats one tick.
+        tops = (
+            [v for v in values if v == v] + [b[1] for _, b in band] + ([target] if target is not None else [])
+        )
+        axes.set_ylim(0, max(1.0, max(tops, default=0.0) * 1.12))
     axes.grid(axis="y", color=GRID, linewidth=0.8)
     for side in ("top", "right", "left"):
         axes.spines[side].set_visible(False)
@@ -123,7 +167,12 @@ class Bar:
 
 def element_chart(bars: Sequence[Bar], *, title: str, colour: str = LINE, width: float = 6.5) -> str:
     """Horizontal bars on the 1–4 rubric scale, one per element, with the median across authorities
-    as a tick where there is one."""
+    as a tick where there is one. Cached (``_cached``)."""
+    inputs = (tuple(bars), title, colour, width)
+    return _cached("elements", inputs, lambda: _draw_elements(bars, title=title, colour=colour, width=width))
+
+
+def _draw_elements(bars: Sequence[Bar], *, title: str, colour: str, width: float) -> str:
     height = 0.5 + 0.28 * len(bars)
     figure = Figure(figsize=(width, height), dpi=100)
     axes = figure.add_subplot()

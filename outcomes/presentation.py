@@ -50,6 +50,14 @@ def shown_value(*, value: Decimal | None, numerator: int, unit: str) -> str:
     return value_text(value, unit)
 
 
+def benchmarkable(value: Decimal | None, *, numerator: int, unit: str) -> Decimal | None:
+    """The value when it may count towards a benchmark of other authorities: never a value that
+    is suppressed on screen (a median of three would give it away)."""
+    if value is None or (unit != "mean" and is_suppressed(numerator)):
+        return None
+    return value
+
+
 class Rag:
     GREEN = "green"
     AMBER = "amber"
@@ -116,3 +124,57 @@ def benchmark(values: list[Decimal], own: Decimal | None, *, direction: str | No
         rank=rank,
         position=position or "",
     )
+
+
+# --- words for the dashboard, the measure page and the analysts' comparison --------------------
+
+
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th … 11th, 12th, 13th … 21st."""
+    if 10 <= number % 100 <= 20:
+        suffix = "th"
+    else:
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def rank_text(result: Benchmark | None) -> str:
+    """ "2nd of 3" (1st is the best in the direction of improvement); empty without a rank."""
+    if result is None or result.rank is None:
+        return ""
+    return f"{ordinal(result.rank)} of {result.authorities}"
+
+
+def band_text(result: Benchmark | None, unit: str) -> str:
+    """The middle half of authorities: "17.1%–19.6%"; empty without a benchmark."""
+    if result is None:
+        return ""
+    high = value_text(result.upper_quartile, unit)
+    if unit == "mean":
+        # "2.3–2.8 of 4", not "2.3 of 4–2.8 of 4".
+        return f"{result.lower_quartile:.1f}–{high}"
+    return f"{value_text(result.lower_quartile, unit)}–{high}"
+
+
+def band_position(result: Benchmark | None, own: Decimal | None, *, direction: str | None) -> str:
+    """Where ``own`` stands against the middle half of authorities, in the direction of
+    improvement: "better than most", "in the middle half", "worse than most"; "above"/"below the
+    middle half" when neither way is better; empty without a benchmark or a value."""
+    if result is None or own is None:
+        return ""
+    if result.lower_quartile <= own <= result.upper_quartile:
+        return "in the middle half"
+    above = own > result.upper_quartile
+    if direction is None:
+        return "above the middle half" if above else "below the middle half"
+    return "better than most" if above == (direction == "up") else "worse than most"
+
+
+def authority_letter(index: int) -> str:
+    """A de-identified label for the ``index``-th authority (from 0): A … Z, AA, AB …"""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
