@@ -19,33 +19,48 @@ from django.utils import timezone
 from accounts.models import Authority, Membership, Role, User
 from audits import services as library
 from audits.models import (
+    Answer,
     Audit,
     AuditAnswer,
     AuditMove,
     AuditSource,
     AuditStatus,
+    FeedbackChannel,
+    FeedbackRequest,
     LearningAction,
+    Moderation,
+    Response,
     SamplingPlan,
     Tool,
 )
 from audits.selectors import resolved_tool, tool_in_use
+from audits.voice import feedback_tool_in_use
 from cases.models import Child
 
 NARRATIVE = {
     "what-working-well": [
         "Grandmother collects the children from school every day and the school confirms it.",
         "Mum and dad wrote the safety rules with the network and keep to them.",
+        "The danger statement and safety goals are in the family's own words and they can say them back.",
+        "Scaling questions were asked of the parents, the child and the network, and the answers recorded.",
+        "The worker used three houses with both children and their words are in the plan.",
         "The child's words and pictures story is on the fridge and she reads it with her aunt.",
     ],
     "what-worried-about": [
         "If dad drinks again and shouts at mum, the children may be hurt or very frightened.",
         "The danger statement still uses professional words the family did not recognise.",
         "Scaling has been done by the worker only, not by the parents or the child.",
+        "The safety network is only professionals; no family member or friend has been asked yet.",
+        "The plan was written for the family, not with them, and the child has not seen it.",
+        "Nobody has checked what the child thinks since the first visit.",
     ],
     "what-needs-to-happen": [
         "Rewrite the danger statement with mum and dad in their own words before the review.",
         "Ask the child, the parents and two network members to scale safety at the next visit.",
         "Agree with the network who checks in at weekends and how they will tell the worker.",
+        "Hold a network meeting with at least two people the family chose before the next review.",
+        "Share the words and pictures explanation with the child and the people who look after her.",
+        "Bring the safety plan to supervision and check each rule has a named person.",
     ],
     "proudest": [
         "The family now runs the network meeting themselves.",
@@ -79,7 +94,7 @@ def _case_audit() -> Tool:
 
 
 @transaction.atomic
-def seed_history(*, authority: Authority, seed: int, per_quarter: int = 4) -> int:
+def seed_history(*, authority: Authority, seed: int, per_quarter: int = 15) -> int:
     """Signed-off audits of past quarters, with rising practice (idempotent: only when none exist)."""
     if Audit.objects.filter(authority=authority).exists():
         return 0
@@ -97,6 +112,11 @@ def seed_history(*, authority: Authority, seed: int, per_quarter: int = 4) -> in
     children = list(Child.objects.filter(authority=authority, team__isnull=False).order_by("la_child_id"))
     if not children:
         return 0
+    # The family and child feedback tools, adopted as the audit's voice section would.
+    feedback_tools = {
+        respondent: feedback_tool_in_use(authority=authority, respondent=respondent, acting_user=qa_lead)
+        for respondent in ("family", "child")
+    }
     offset = {"991": 0.4, "992": 0.0, "993": -0.3}.get(authority.code, 0.0)
     created = 0
     quarters = _quarter_ends(timezone.localdate(), 8)
@@ -156,6 +176,9 @@ def seed_history(*, authority: Authority, seed: int, per_quarter: int = 4) -> in
             AuditMove.objects.bulk_create(
                 AuditMove(audit=audit, from_status=a, to_status=b, moved_by=who) for a, b, who in path
             )
+            _voice_and_moderation(
+                audit, levels=levels, base=base, rng=rng, tools=feedback_tools, staff=auditor, qa_lead=qa_lead
+            )
             if child.team_id:
                 due = signed.date() + timedelta(days=30)
                 done = due - timedelta(days=rng.randint(-10, 20)) if rng.random() < 0.85 else None
@@ -170,6 +193,67 @@ def seed_history(*, authority: Authority, seed: int, per_quarter: int = 4) -> in
                 )
             created += 1
     return created
+
+
+def _feedback_answers(respondent: str, base: float, rng: random.Random) -> dict[str, object]:
+    """Answers that get kinder as practice deepens (``base`` is the quarter's mean level)."""
+
+    def yes_partly_no() -> str:
+        roll = rng.gauss(base, 0.8)
+        return "yes" if roll >= 2.6 else "partly" if roll >= 1.8 else "no"
+
+    if respondent == "family":
+        return {
+            "explained-worries": yes_partly_no(),
+            "listened-to": yes_partly_no(),
+            "know-what-needs-to-happen": yes_partly_no(),
+            "network-involved": yes_partly_no(),
+            "your-plan": max(0, min(10, round(rng.gauss(base * 2.2, 1.5)))),
+        }
+    return {
+        "explained-worries": yes_partly_no(),
+        "words-pictures-helped": yes_partly_no(),
+        "agree-what-needs-to-happen": yes_partly_no(),
+        "plan-tells-everyone": yes_partly_no(),
+    }
+
+
+def _voice_and_moderation(
+    audit: Audit, *, levels: dict[str, int], base: float, rng: random.Random, tools, staff, qa_lead
+) -> None:
+    """Family and child feedback taken on a visit or by phone for some audits, and a blind
+    moderation (mostly agreeing) for about one in five."""
+    signed = audit.signed_off_at
+    for respondent, chance in (("family", 0.7), ("child", 0.35)):
+        if respondent == "family" and audit.family_consent != "given":
+            continue
+        if rng.random() >= chance:
+            continue
+        version, adaptation = tools[respondent]
+        response = Response.objects.create(
+            authority=audit.authority, tool_version=version, adaptation=adaptation
+        )
+        Answer.objects.bulk_create(
+            Answer(response=response, item_key=key, value=value)
+            for key, value in _feedback_answers(respondent, base, rng).items()
+        )
+        FeedbackRequest.objects.create(
+            audit=audit,
+            respondent=respondent,
+            channel=rng.choice([FeedbackChannel.PHONE, FeedbackChannel.VISIT]),
+            response=response,
+            created_by=staff,
+            answered_at=signed - timedelta(days=rng.randint(3, 10)),
+        )
+    if rng.random() < 0.2:
+        ratings = {key: max(1, min(4, level + rng.choice([0, 0, 0, 1, -1]))) for key, level in levels.items()}
+        Moderation.objects.create(
+            audit=audit,
+            moderator=qa_lead,
+            reason_selected="sample",
+            ratings=ratings,
+            completed_at=signed - timedelta(days=1),
+        )
 
 
 def ensure_sampling_plan(*, authority: Authority) -> SamplingPlan:
