@@ -224,6 +224,7 @@ def _voice_and_moderation(
     """Family and child feedback taken on a visit or by phone for some audits, and a blind
     moderation (mostly agreeing) for about one in five."""
     signed = audit.signed_off_at
+    assert signed is not None  # the history's audits are all signed off
     for respondent, chance in (("family", 0.7), ("child", 0.35)):
         if respondent == "family" and audit.family_consent != "given":
             continue
