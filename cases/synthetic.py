@@ -1,11 +1,16 @@
 """Synthetic statutory returns (CIN census XML, SSDA903 CSVs) for the demo and the benchmarks.
 
-Each made-up child gets a whole history first (referrals, assessments, section 47 enquiries, child
-protection plans, CIN plans and, for a few, periods of care), then that history is written as the
-returns would show it: one CIN census file per census year holding every child with an episode
-open at some point in that year, as known on the year's reference date (a closure after 31 March
-is not yet known, so consecutive files overlap and the later one completes the earlier), and one
-SSDA903 header and episodes file as known at the end of the last year.
+Everything is made up as an authority would hold it on an "as-of" date (by default the end of the
+last census year; the demo passes today). Each made-up child gets a whole history first (referrals,
+assessments, section 47 enquiries, child protection plans, CIN plans and, for a few, periods of
+care) running up to the as-of date, then that history is written as the returns would show it:
+one CIN census file per census year holding every child with an episode open at some point in that
+year, as known on the year's reference date (a closure after 31 March is not yet known, so
+consecutive files overlap and the later one completes the earlier), and one SSDA903 header and
+episodes file as known at the end of the last census year (the SSDA903 is a yearly return too).
+Nothing dated after the as-of date is written: it has not happened yet. (A section 47 enquiry's
+``InitialCPCtarget`` is the one date that may lie beyond a census reference date: it is a deadline
+set on the enquiry's first day, not an event.)
 
 Nothing written identifies anyone: no names, no UPNs (``UPNunknown`` for the under-sixes), made-up
 but well-formed postcodes. The same arguments give byte-identical files: every authority draws from
@@ -13,10 +18,15 @@ its own ``random.Random`` seeded from the seed and its code, nothing depends on 
 dict/set ordering. Children are simulated and written one at a time, so memory stays flat however
 many children and authorities are asked for.
 
-Given team names, each authority also gets an Ofsted Annex A workbook of the last census year
-(List 3 referrals, List 7 child protection plans, List 8 children looked after) naming each child's
-allocated team. Its records are the very records of the census and SSDA903 files, with the same
-dates and codes, so importing it after them changes no record and only links children to teams.
+Given team names, each authority also gets an Ofsted Annex A workbook running from the start of the
+last census year to the as-of date (List 3 referrals, List 4 assessments, List 5 section 47
+enquiries, List 6 CIN plans, List 7 child protection plans, List 8 children looked after), naming
+each child's allocated team. It is how the months since the last census reach the platform: its
+records are the very records of the census and SSDA903 files, with the same dates and codes, as
+known on the as-of date. When the as-of date is the last census reference date, importing it after
+the returns changes no record and only links children to teams; when it is later, it adds the
+referrals, assessments, enquiries, plans and periods of care since, and the ends and conferences
+the census did not know yet.
 
 ``bad_rate`` spoils that share of the written records on purpose (an impossible date such as
 2023-02-30, an end before its start, a missing child identifier) so that an import report has
@@ -43,6 +53,7 @@ from openpyxl.writer.excel import ExcelWriter
 # --- What is written -------------------------------------------------------------------------------
 
 DEFAULT_YEARS = range(2019, 2026)  # census years, named by the 31 March they end on
+CENSUS_YEARS = 7  # how many census years an as-of date gives when none are named
 DEFAULT_BAD_RATE = 0.005  # low enough that a demo import report shows a handful of rejections
 FIRST_DEFAULT_CODE = 801  # codes 801, 802, ... when none are given: not used by any real authority
 SOFTWARE_CODE = "qa_system.synthetic"
@@ -75,6 +86,14 @@ ANNEX_A_COMMON = (
     "Allocated team",
 )
 ANNEX_A_REFERRALS = ("Date of referral", "Referral source", "Referral NFA")
+ANNEX_A_ASSESSMENTS = ("Continuous Assessment Start Date", "Continuous Assessment Date of Authorisation")
+ANNEX_A_SECTION47S = (
+    "Strategy discussion initiating Section 47 Enquiry Start Date",
+    "Was an Initial Child Protection Conference deemed unnecessary?",
+    "Date of Initial Child Protection Conference",
+)
+# The importer reads List 6 as CIN plans (start and end), so that is what it is given.
+ANNEX_A_CIN_PLANS = ("CIN Plan Start Date", "CIN Plan End Date")
 ANNEX_A_PLANS = (
     "Child Protection Plan Start Date",
     "Initial Category of Abuse",
@@ -96,6 +115,9 @@ ANNEX_A_CARE = (
 )
 ANNEX_A_SHEETS = (
     ("List 3 - Referrals", ANNEX_A_REFERRALS),
+    ("List 4 - Assessments", ANNEX_A_ASSESSMENTS),
+    ("List 5 - Section 47", ANNEX_A_SECTION47S),
+    ("List 6 - Children in Need", ANNEX_A_CIN_PLANS),
     ("List 7 - Child Protection", ANNEX_A_PLANS),
     ("List 8 - Children Looked After", ANNEX_A_CARE),
 )
@@ -312,6 +334,7 @@ class AuthorityReturns:
 class Manifest:
     seed: int
     years: list[int]
+    as_of: str  # ISO date
     children_per_authority: int
     bad_rate: float
     authorities: list[AuthorityReturns] = field(default_factory=list)
@@ -333,6 +356,18 @@ def default_authorities(count: int) -> list[tuple[str, str]]:
         raise ValueError(f"at most {1000 - FIRST_DEFAULT_CODE} authorities have default codes; give --codes")
     codes = [str(FIRST_DEFAULT_CODE + n) for n in range(count)]
     return [(code, f"Synthetic Authority {code}") for code in codes]
+
+
+def census_reference(year: int) -> date:
+    """The reference date of a census year: the 31 March it ends on."""
+    return date(year, 3, 31)
+
+
+def census_years(as_of: date, count: int = CENSUS_YEARS) -> range:
+    """The ``count`` census years ending on or before ``as_of``: 2020-2026 for 25 November 2026,
+    2019-2025 for 30 March 2026 (the year 2026 ends the next day)."""
+    last = as_of.year if as_of >= census_reference(as_of.year) else as_of.year - 1
+    return range(last - count + 1, last + 1)
 
 
 def parse_years(text: str) -> range:
@@ -808,12 +843,28 @@ def _overlaps(start: date, end: date | None, year_start: date, reference: date) 
     return start <= reference and (end is None or end >= year_start)
 
 
+def _over(enquiry: Section47, reference: date) -> date | None:
+    """When a section 47 enquiry is over as known on ``reference``: once its conference is held, or
+    its target passes without one."""
+    if enquiry.icpc is not None:
+        return _known(enquiry.icpc, reference)
+    return _known(enquiry.target, reference)
+
+
+def _made(year: int, as_of: date) -> datetime:
+    """When the census file of ``year`` was made: on 15 May (the return is due in the summer), or on
+    the as-of date when that is sooner, so that no stamp is later than the as-of date. Derived from
+    dates, never from the clock: the files must not change between runs."""
+    day = min(date(year, 5, 15), as_of)
+    return datetime(day.year, day.month, day.day, 9, 0)  # noqa: DTZ001 - a fixed, zone-less document time
+
+
 class _CinWriter:
     """One census year's file of one authority, written a child at a time."""
 
-    def __init__(self, path: Path, code: str, year: int, spoil: _Spoiler):
+    def __init__(self, path: Path, code: str, year: int, spoil: _Spoiler, as_of: date):
         self.year_start = date(year - 1, 4, 1)
-        self.reference = date(year, 3, 31)
+        self.reference = census_reference(year)
         self.spoil = spoil
         self.children = 0
         self.file: IO[str] = path.open("w", encoding="utf-8", newline="\n")
@@ -832,8 +883,7 @@ class _CinWriter:
             f"      <SoftwareCode>{SOFTWARE_CODE}</SoftwareCode>\n"
             f"      <Release>{RELEASE}</Release>\n"
             "      <SerialNo>001</SerialNo>\n"
-            # Derived from the year, not the clock: the files must not change between runs.
-            f"      <DateTime>{year}-05-15T09:00:00</DateTime>\n"
+            f"      <DateTime>{_made(year, as_of).isoformat()}</DateTime>\n"
             "    </Source>\n"
             "  </Header>\n"
             "  <Children>\n"
@@ -913,9 +963,7 @@ class _CinWriter:
                 _block(out, "        ", "CINPlanDates", fields)
         for s in episode.section47s:
             icpc = _known(s.icpc, reference)
-            # An enquiry is over once its conference is held or its target passes without one.
-            over = icpc or (s.target if s.icpc is None and s.target <= reference else None)
-            if _overlaps(s.start, over, year_start, reference):
+            if _overlaps(s.start, _over(s, reference), year_start, reference):
                 fields = [
                     ["S47ActualStartDate", s.start],
                     ["InitialCPCtarget", s.target],
@@ -1088,15 +1136,16 @@ class _StableZip(zipfile.ZipFile):
 
 
 class _AnnexAWriter:
-    """One authority's Annex A workbook for one census year, written a child at a time: List 3 every
-    referral of the year, List 7 every child protection plan open at some point in it, List 8 every
-    period of care, all as the year's census and the SSDA903 files know them on 31 March."""
+    """One authority's Annex A workbook from ``start`` (the first day of the last census year) to the
+    as-of date, written a child at a time: List 3 every referral in that time, Lists 4, 5 and 6 every
+    assessment, section 47 enquiry and CIN plan of a CIN episode open at some point of it, List 7
+    every child protection plan and List 8 every period of care open at some point of it, all as the
+    census and the SSDA903 files would know them on the as-of date."""
 
-    def __init__(self, path: Path, year: int, teams: Sequence[str], spoil: _Spoiler):
+    def __init__(self, path: Path, start: date, as_of: date, teams: Sequence[str], spoil: _Spoiler):
         self.path = path
-        self.year = year
-        self.year_start = date(year - 1, 4, 1)
-        self.reference = date(year, 3, 31)
+        self.year_start = start
+        self.reference = as_of
         self.rules = TeamRules.from_names(teams)
         self.spoil = spoil
         self.children = 0
@@ -1109,9 +1158,33 @@ class _AnnexAWriter:
             self.sheets.append(sheet)
 
     def write(self, child: SyntheticChild) -> bool:
-        """Write the child's rows, if it has any in the year; say whether it had."""
+        """Write the child's rows, if it has any from the start to the as-of date; say whether it had."""
         reference, year_start = self.reference, self.year_start
         referrals = [e for e in child.episodes if year_start <= e.referral <= reference]
+        # Lists 4 to 6 take what the census file would: the records of an episode open in the time.
+        open_episodes = [
+            e
+            for e in child.episodes
+            if _overlaps(e.referral, _known(e.closure, reference), year_start, reference)
+        ]
+        assessments = [
+            a
+            for e in open_episodes
+            for a in e.assessments
+            if _overlaps(a.start, _known(a.authorised, reference), year_start, reference)
+        ]
+        enquiries = [
+            s
+            for e in open_episodes
+            for s in e.section47s
+            if _overlaps(s.start, _over(s, reference), year_start, reference)
+        ]
+        cin_plans = [
+            p
+            for e in open_episodes
+            for p in e.cin_plans
+            if _overlaps(p.start, _known(p.end, reference), year_start, reference)
+        ]
         plans = [
             c
             for e in child.episodes
@@ -1123,7 +1196,7 @@ class _AnnexAWriter:
             for first, end in _periods_of_care(child.care)
             if _overlaps(first.start, _known(end, reference), year_start, reference)
         ]
-        if not (referrals or plans or periods):
+        if not (referrals or assessments or enquiries or cin_plans or plans or periods):
             return False
         self.children += 1
         team = self.rules.choose(looked_after=bool(periods), protected=bool(plans))
@@ -1135,9 +1208,20 @@ class _AnnexAWriter:
             _age(child.birth, reference),
             team,
         ]
-        referral_sheet, plan_sheet, care_sheet = self.sheets
+        referral_sheet, assessment_sheet, enquiry_sheet, cin_sheet, plan_sheet, care_sheet = self.sheets
         for e in referrals:
             self._row(referral_sheet, leading, [e.referral, e.source, "Yes" if e.nfa else "No"])
+        for a in assessments:
+            authorised = _known(a.authorised, reference)
+            self._row(assessment_sheet, leading, [a.start, authorised], end=1 if authorised else None)
+        for s in enquiries:
+            icpc = _known(s.icpc, reference)
+            # As the census has it: "unnecessary" when no conference follows the enquiry.
+            unnecessary = "No" if s.icpc is not None else "Yes"
+            self._row(enquiry_sheet, leading, [s.start, unnecessary, icpc], end=2 if icpc else None)
+        for p in cin_plans:
+            end = _known(p.end, reference)
+            self._row(cin_sheet, leading, [p.start, end], end=1 if end else None)
         for c in plans:
             end = _known(c.end, reference)
             values = [
@@ -1170,14 +1254,28 @@ class _AnnexAWriter:
         sheet.append([value if value != "" else None for _, value in fields])
 
     def close(self) -> None:
-        # The time the census header gives, not the clock: the file must not change between runs.
-        stamp = datetime(self.year, 5, 15, 9, 0)  # noqa: DTZ001 - a fixed, zone-less document time
+        # Made on the as-of date, not at the clock's time: the file must not change between runs.
+        day = self.reference
+        stamp = datetime(day.year, day.month, day.day, 9, 0)  # noqa: DTZ001 - a fixed, zone-less time
         properties = self.book.properties
         properties.created = properties.modified = stamp
         properties.creator = properties.lastModifiedBy = SOFTWARE_CODE
         # ExcelWriter rather than Workbook.save, which sets the modified time to now.
         with _StableZip(self.path, stamp) as archive:
             ExcelWriter(self.book, archive).save()
+
+
+def _remove_stale(folder: Path, years: range, *, annex_a: bool) -> None:
+    """Remove the files an earlier run left that this one does not write (a census year the as-of
+    date has moved past, a workbook of a run with teams), so that the folder holds one run's returns
+    and importing ``cin_census_*.xml`` from it never mixes two runs' histories. Only the names the
+    generator itself writes are touched."""
+    wanted = {f"cin_census_{year}.xml" for year in years}
+    stale = [path for path in folder.glob("cin_census_*.xml") if path.name not in wanted]
+    if not annex_a:
+        stale.append(folder / ANNEX_A_FILE)
+    for path in stale:
+        path.unlink(missing_ok=True)
 
 
 def _generate_authority(
@@ -1188,12 +1286,14 @@ def _generate_authority(
     children: int,
     seed: int,
     years: range,
+    as_of: date,
     bad_rate: float,
     calendar: WorkingDays,
     teams: Sequence[str] | None = None,
 ) -> AuthorityReturns:
     folder = out / code
     folder.mkdir(parents=True, exist_ok=True)
+    _remove_stale(folder, years, annex_a=bool(teams))
     # String seeds are hashed with SHA-512 by random.seed, the same on every run and platform.
     rng = Random(f"synthetic:{seed}:{code}")
     areas = sorted({rng.choice(POSTCODE_LETTERS) + rng.choice(POSTCODE_LETTERS) for _ in range(3)})
@@ -1202,18 +1302,20 @@ def _generate_authority(
         rng=rng,
         calendar=calendar,
         window_start=date(years[0] - 1, 4, 1),
-        window_end=date(years[-1], 3, 31),
+        window_end=as_of,  # the histories run on to the as-of date
         areas=areas,
         fostering_urn=f"SC{rng.randint(100000, 999999)}",
     )
     cin_spoil = _Spoiler(Random(f"synthetic-bad:{seed}:{code}:cin"), bad_rate, iso=True)
     spoil_903 = _Spoiler(Random(f"synthetic-bad:{seed}:{code}:903"), bad_rate, iso=False)
     result = AuthorityReturns(code=code, name=name)
-    writers = [_CinWriter(folder / f"cin_census_{year}.xml", code, year, cin_spoil) for year in years]
+    writers = [_CinWriter(folder / f"cin_census_{year}.xml", code, year, cin_spoil, as_of) for year in years]
+    # The SSDA903 is a yearly return like the census: as at the last census reference date.
+    reference_903 = census_reference(years[-1])
     annex_a = None
     if teams:
         annex_spoil = _Spoiler(Random(f"synthetic-bad:{seed}:{code}:annex_a"), bad_rate, iso=False)
-        annex_a = _AnnexAWriter(folder / ANNEX_A_FILE, years[-1], teams, annex_spoil)
+        annex_a = _AnnexAWriter(folder / ANNEX_A_FILE, date(years[-1] - 1, 4, 1), as_of, teams, annex_spoil)
     with (
         (folder / "ssda903_header.csv").open("w", encoding="utf-8", newline="") as header_file,
         (folder / "ssda903_episodes.csv").open("w", encoding="utf-8", newline="") as episodes_file,
@@ -1226,7 +1328,7 @@ def _generate_authority(
             child = _simulate_child(la, f"{code}{index:07d}")
             for writer in writers:
                 writer.write(child)
-            if _write_903(header, episodes, child, la.window_end, spoil_903):
+            if _write_903(header, episodes, child, reference_903, spoil_903):
                 result.looked_after += 1
             if annex_a is not None:
                 annex_a.write(child)
@@ -1250,20 +1352,33 @@ def generate(
     authorities: list[tuple[str, str]],
     children_per_authority: int,
     seed: int,
-    years: range = DEFAULT_YEARS,
+    years: range | None = None,
+    as_of: date | None = None,
     bad_rate: float = DEFAULT_BAD_RATE,
     teams: list[str] | None = None,
 ) -> Manifest:
     """Write every authority's returns under ``out`` (``<code>/cin_census_<year>.xml``,
-    ``<code>/ssda903_header.csv``, ``<code>/ssda903_episodes.csv``) and ``out/manifest.json``.
+    ``<code>/ssda903_header.csv``, ``<code>/ssda903_episodes.csv``) and ``out/manifest.json``, as
+    the authority would hold them on ``as_of``.
 
-    ``authorities`` are (code, name) pairs; codes are three digits, as a census ``LEA``. Given
-    ``teams`` (the names of each authority's teams), also ``<code>/annex_a.xlsx``: Lists 3, 7 and 8 of
-    the last census year, each child allocated to one of the teams (see ``TeamRules``). Without
-    teams the output is what it was before teams existed, byte for byte.
+    ``years`` defaults to the seven census years ending on or before ``as_of`` (``DEFAULT_YEARS``
+    when neither is given); ``as_of`` defaults to the last census year's reference date, and may
+    not be before it. ``authorities`` are (code, name) pairs; codes are three digits, as a census
+    ``LEA``. Given ``teams`` (the names of each authority's teams), also ``<code>/annex_a.xlsx``:
+    Lists 3 to 8 from the start of the last census year to ``as_of``, each child allocated to one of
+    the teams (see ``TeamRules``). Without teams the other files are the same, byte for byte.
     """
+    if years is None:
+        years = census_years(as_of) if as_of is not None else DEFAULT_YEARS
     if not years:
         raise ValueError("at least one census year is needed")
+    if as_of is None:
+        as_of = census_reference(years[-1])
+    elif as_of < census_reference(years[-1]):
+        raise ValueError(
+            f"the census year {years[-1]} ends on {census_reference(years[-1]).isoformat()}, "
+            f"after the as-of date {as_of.isoformat()}"
+        )
     if not 0 <= bad_rate <= 1:
         raise ValueError("the bad rate is a share between 0 and 1")
     if teams is not None:
@@ -1277,9 +1392,13 @@ def generate(
         raise ValueError("authority codes must be distinct three-digit numbers")
     out.mkdir(parents=True, exist_ok=True)
     # Spans every date a history can reach: lead-in before the first year, plans and care after the last.
-    calendar = WorkingDays(date(years[0] - 4, 1, 1), date(years[-1] + 1, 12, 31))
+    calendar = WorkingDays(date(years[0] - 4, 1, 1), date(as_of.year + 1, 12, 31))
     manifest = Manifest(
-        seed=seed, years=list(years), children_per_authority=children_per_authority, bad_rate=bad_rate
+        seed=seed,
+        years=list(years),
+        as_of=as_of.isoformat(),
+        children_per_authority=children_per_authority,
+        bad_rate=bad_rate,
     )
     for code, name in authorities:
         manifest.authorities.append(
@@ -1290,6 +1409,7 @@ def generate(
                 children=children_per_authority,
                 seed=seed,
                 years=years,
+                as_of=as_of,
                 bad_rate=bad_rate,
                 calendar=calendar,
                 teams=teams,

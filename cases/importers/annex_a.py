@@ -12,7 +12,8 @@ none of which has a table here):
   team when the list names one, resolved to one of the authority's teams by name when stored;
 - List 3 referrals, List 4 assessments, List 5 section 47 enquiries, List 6 CIN plans, List 7 child
   protection plans, List 8 periods of care (as care episodes starting on the date the child
-  started to be looked after).
+  started to be looked after; such an episode begins a period of care, so its reason for a new
+  episode is "S", as the SSDA903 return gives it and as ``cla_starts`` counts it).
 
 A row that cannot be used (no child ID, no start date, an unusable date, an end before its start, a
 start impossible for the child's date of birth) is listed as a problem with its sheet row and left
@@ -411,6 +412,8 @@ def _record(table: str, cells: dict[str, Any], headers: dict[str, str]) -> dict[
             fields["placement_postcode_district"] = district(cells[name])
         elif name == "urn":
             fields[name] = (cell_text(cells[name]) or "")[:10]
+    if table == "care_episodes":
+        fields["reason_new_episode"] = "S"  # the first episode of the period of care the row gives
     identity = EVENT_TABLES[table]
     if fields.get(identity) is None:
         raise RecordRejected(headers[identity], "is missing")

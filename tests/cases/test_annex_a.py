@@ -175,6 +175,7 @@ def test_sample_values(external_data):
         "placement_provider": "PR4",  # "e) PR4 - Private provision"
         "placement_postcode_district": "P13",  # "P13 2TR"
         "urn": "",
+        "reason_new_episode": "S",  # the row starts a period of care
     }
     # "nope" in the postcode cell: nothing is kept of it.
     assert events["care_episodes"][("1373595", date(2009, 8, 6))]["placement_postcode_district"] == ""
@@ -362,6 +363,7 @@ def test_sheet_names_header_rows_and_cell_types_vary(tmp_path):
         "urn": "SC123456",
         "end_date": None,
         "reason_end": "",
+        "reason_new_episode": "S",
     }
     assert [(p.child, p.field, p.where) for p in batch.problems] == [
         ("A1", "Date of authorisation", "List 4 row 2"),
@@ -405,6 +407,27 @@ def test_team_is_matched_by_name_whatever_its_case(tmp_path, authority):
     store_batch(annex_a.parse(path, ANNEX_A, path.name), authority)
     assert Child.objects.get(la_child_id="T1").team == team
     assert Child.objects.get(la_child_id="T2").team is None
+
+
+@pytest.mark.django_db
+def test_a_list_8_row_is_stored_as_the_start_of_a_period_of_care(tmp_path, authority):
+    """So that an entry to care known only from Annex A counts as one (``cla_starts``: RNE "S")."""
+    path = workbook(
+        tmp_path,
+        {
+            "List 8": [
+                [*COMMON, "Date Started to be Looked After", "Child's Legal Status", "Placement Type"],
+                ["C1", "Male", "WBRI", None, None, "02/05/2026", "V2", "U3"],
+            ]
+        },
+    )
+    store_batch(annex_a.parse(path, ANNEX_A, path.name), authority)
+    episode = CareEpisode.objects.get(child__la_child_id="C1")
+    assert (episode.start_date, episode.reason_new_episode, episode.placement) == (
+        date(2026, 5, 2),
+        "S",
+        "U3",
+    )
 
 
 def test_a_list_without_its_start_date_column_is_listed_and_skipped(tmp_path):

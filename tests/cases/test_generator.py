@@ -15,10 +15,13 @@ import defusedxml.ElementTree as ET
 import holidays
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Q
 
 from cases import synthetic
 
 YEARS = range(2019, 2026)
+AS_OF = date(2026, 11, 25)  # "today" of the as-of tests: the census years are 2020-2026
+LAST_REFERENCE = date(2026, 3, 31)
 SAMPLE_CHILDREN = 1500
 XSD = (
     Path(__file__).resolve().parents[3]
@@ -40,6 +43,7 @@ def _generate(
         children_per_authority=children,
         seed=seed,
         years=kwargs.pop("years", YEARS),
+        as_of=kwargs.pop("as_of", None),
         bad_rate=bad_rate,
     )
 
@@ -528,6 +532,7 @@ def test_the_command_writes_the_manifest_and_prints_a_summary(tmp_path):
         "--codes=991,992",
         "--names=Ashdown,Brackenford",
         "--years=2023-2024",
+        "--as-of=2024-03-31",
         "--bad-rate=0",
         stdout=stdout,
     )
@@ -550,7 +555,9 @@ def test_the_command_writes_the_manifest_and_prints_a_summary(tmp_path):
     assert "Wrote 8 files for 2 authorities" in printed
 
 
-def test_the_command_defaults_codes_and_names(tmp_path):
+def test_the_command_defaults_codes_and_names(tmp_path, monkeypatch):
+    # The as-of date defaults to today: the seven census years ending on or before it.
+    monkeypatch.setattr("cases.management.commands.generate_returns.timezone.localdate", lambda: AS_OF)
     stdout = io.StringIO()
     call_command(
         "generate_returns",
@@ -565,8 +572,9 @@ def test_the_command_defaults_codes_and_names(tmp_path):
         ("801", "Synthetic Authority 801"),
         ("802", "Synthetic Authority 802"),
     ]
-    assert manifest["years"] == list(synthetic.DEFAULT_YEARS)
+    assert manifest["years"] == list(range(2020, 2027)) and manifest["as_of"] == "2026-11-25"
     assert manifest["bad_rate"] == synthetic.DEFAULT_BAD_RATE
+    assert "(census years 2020-2026, as of 2026-11-25)" in stdout.getvalue()
 
 
 def test_the_command_refuses_codes_that_do_not_match(tmp_path):
@@ -636,6 +644,7 @@ TEAMS = [
 CP_TEAMS = {"Child Protection North", "Child Protection South"}
 OTHER_TEAMS = {"Front Door", "Assessment Team"}
 TEAM_CHILDREN = 300
+EVENT_ENDS = {"assessments": "authorisation_date", "section47s": "icpc_date", "cin_plans": "end_date"}
 
 
 def _generate_with_teams(out: Path, **kwargs) -> synthetic.Manifest:
@@ -645,6 +654,7 @@ def _generate_with_teams(out: Path, **kwargs) -> synthetic.Manifest:
         children_per_authority=kwargs.pop("children", TEAM_CHILDREN),
         seed=kwargs.pop("seed", 2026),
         years=kwargs.pop("years", YEARS),
+        as_of=kwargs.pop("as_of", None),
         bad_rate=kwargs.pop("bad_rate", 0.0),
         teams=kwargs.pop("teams", TEAMS),
     )
@@ -663,7 +673,7 @@ def _annex_a(folder: Path):
     return annex_a.parse(path, "annex_a", path.name)
 
 
-def test_the_workbook_has_lists_3_7_and_8_with_the_standard_columns(teamed):
+def test_the_workbook_has_lists_3_to_8_with_the_standard_columns(teamed):
     openpyxl = pytest.importorskip("openpyxl")
     out, manifest = teamed
     assert manifest.authorities[0].files[-1] == "991/annex_a.xlsx"
@@ -671,6 +681,9 @@ def test_the_workbook_has_lists_3_7_and_8_with_the_standard_columns(teamed):
     try:
         assert book.sheetnames == [
             "List 3 - Referrals",
+            "List 4 - Assessments",
+            "List 5 - Section 47",
+            "List 6 - Children in Need",
             "List 7 - Child Protection",
             "List 8 - Children Looked After",
         ]
@@ -745,6 +758,22 @@ def test_the_workbook_holds_the_last_census_years_records_with_their_dates(teame
         if _dmy(row["DECOM"]) <= reference and (not row["DEC"] or _dmy(row["DEC"]) >= year_start)
     }
     assert {child for child, _ in batch.events["care_episodes"]} == looked_after_in_year
+    # Lists 4 to 6: the assessments, enquiries and CIN plans of the last census file, with its dates.
+    for table, element, start, end in (
+        ("assessments", "Assessments", "AssessmentActualStartDate", "AssessmentAuthorisationDate"),
+        ("section47s", "Section47", "S47ActualStartDate", "DateOfInitialCPC"),
+        ("cin_plans", "CINPlanDates", "CINPlanStartDate", "CINPlanEndDate"),
+    ):
+        in_census = {
+            (child.findtext("ChildIdentifiers/LAchildID"), _iso(node.findtext(start))): node.findtext(end)
+            for child in last.iterfind("Children/Child")
+            for node in child.iterfind(f"CINdetails/{element}")
+        }
+        in_workbook = {
+            key: fields[EVENT_ENDS[table]].isoformat() if fields[EVENT_ENDS[table]] else None
+            for key, fields in batch.events[table].items()
+        }
+        assert in_workbook == in_census, table
 
 
 def _store_file(path: Path, authority):
@@ -810,11 +839,12 @@ def test_the_workbook_is_byte_identical_between_runs(tmp_path):
     digests = _digests(tmp_path / "a")
     assert digests == _digests(tmp_path / "b")
     assert "991/annex_a.xlsx" in digests
-    # No clock inside: every zip entry and the document properties carry the last year's 15 May.
+    # No clock inside: every zip entry and the document properties carry the as-of date, here (by
+    # default) the last census reference date.
     with zipfile.ZipFile(tmp_path / "a" / "991" / "annex_a.xlsx") as archive:
-        assert {entry.date_time for entry in archive.infolist()} == {(YEARS[-1], 5, 15, 9, 0, 0)}
+        assert {entry.date_time for entry in archive.infolist()} == {(YEARS[-1], 3, 31, 9, 0, 0)}
         core = archive.read("docProps/core.xml").decode("utf-8")
-    assert core.count(f"{YEARS[-1]}-05-15T09:00:00Z") == 2  # created and modified
+    assert core.count(f"{YEARS[-1]}-03-31T09:00:00Z") == 2  # created and modified
 
 
 def test_teams_leave_the_other_files_alone(tmp_path):
@@ -862,6 +892,7 @@ def test_the_command_writes_the_workbook_with_teams(tmp_path):
         f"--out={tmp_path}",
         "--codes=991",
         "--years=2023-2024",
+        "--as-of=2024-03-31",
         "--bad-rate=0",
         "--teams=Front Door, Assessment Team,Child Protection North,Child Protection South,Children in Care",
         stdout=stdout,
@@ -871,3 +902,216 @@ def test_the_command_writes_the_workbook_with_teams(tmp_path):
     assert "Wrote 5 files for 1 authorities" in stdout.getvalue()
     teams = {fields["team_name"] for fields in _annex_a(tmp_path / "991").children.values()}
     assert teams <= set(TEAMS) and "Front Door" in teams
+
+
+# --- An as-of date: the returns an authority holds on a day after its last census ----------------------
+
+
+@pytest.mark.parametrize(
+    ("as_of", "years"),
+    [
+        (date(2026, 11, 25), range(2020, 2027)),
+        (date(2026, 3, 31), range(2020, 2027)),  # the census year 2026 ends that day
+        (date(2026, 3, 30), range(2019, 2026)),
+        (date(2024, 2, 29), range(2017, 2024)),
+        (date(2025, 1, 1), range(2018, 2025)),
+    ],
+)
+def test_the_census_years_are_the_seven_ending_on_or_before_the_as_of_date(as_of, years):
+    assert synthetic.census_years(as_of) == years
+
+
+def test_census_years_may_not_end_after_the_as_of_date(tmp_path):
+    with pytest.raises(ValueError, match="the census year 2026 ends on 2026-03-31, after the as-of date"):
+        _generate(tmp_path, children=5, years=range(2024, 2027), as_of=date(2026, 3, 30))
+    with pytest.raises(CommandError, match="after the as-of date 2025-06-01"):
+        call_command(*_command_args(tmp_path, "--years=2024-2026", "--as-of=2025-06-01"))
+    with pytest.raises(CommandError, match="is not a date"):
+        call_command(*_command_args(tmp_path, "--as-of=25/11/2026"))
+
+
+def _command_args(out: Path, *more: str) -> list[str]:
+    return [
+        "generate_returns",
+        "--authorities=1",
+        "--children-per-authority=5",
+        "--seed=1",
+        f"--out={out}",
+        "--codes=991",
+        *more,
+    ]
+
+
+@pytest.fixture(scope="module")
+def as_of_sample(tmp_path_factory) -> tuple[Path, synthetic.Manifest]:
+    """One authority as it stands on 25 November 2026, with teams: census years 2020-2026 and an Annex
+    A workbook from 1 April 2025 to 25 November 2026."""
+    out = tmp_path_factory.mktemp("as_of")
+    return out, _generate_with_teams(out, years=None, as_of=AS_OF)
+
+
+def test_an_as_of_date_gives_its_census_years_and_runs_the_histories_up_to_it(as_of_sample):
+    out, manifest = as_of_sample
+    assert manifest.years == list(range(2020, 2027)) and manifest.as_of == "2026-11-25"
+    assert manifest.authorities[0].files == [
+        *(f"991/cin_census_{year}.xml" for year in range(2020, 2027)),
+        "991/ssda903_header.csv",
+        "991/ssda903_episodes.csv",
+        "991/annex_a.xlsx",
+    ]
+    root = ET.parse(out / "991" / "cin_census_2026.xml").getroot()
+    assert root.findtext("Header/CollectionDetails/ReferenceDate") == "2026-03-31"
+
+
+def _workbook_dates(path: Path) -> list[tuple[str, date]]:
+    """(sheet, date) of every date cell of a workbook."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return [
+            (sheet.title, value.date())
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(min_row=2, values_only=True)
+            for value in row
+            if isinstance(value, datetime)
+        ]
+    finally:
+        book.close()
+
+
+def test_nothing_dated_after_the_as_of_date_is_written(as_of_sample):
+    out, _ = as_of_sample
+    folder = out / "991"
+    for year in range(2020, 2027):
+        root = ET.parse(folder / f"cin_census_{year}.xml").getroot()
+        assert root.findtext("Header/Source/DateTime") == f"{year}-05-15T09:00:00"
+        for node in root.iter("CINdetails"):
+            for element in node.iter():
+                # A conference's target is a deadline set on the enquiry's first day, not an event.
+                if element.text and DATE_TEXT.match(element.text) and element.tag != "InitialCPCtarget":
+                    assert _iso(element.text) <= date(year, 3, 31), (year, element.tag, element.text)
+    # The SSDA903 is a yearly return too: as at the last census reference date.
+    returns = Returns(folder, years=range(2020, 2027))
+    episode_dates = [_dmy(row[name]) for row in returns.episodes for name in ("DECOM", "DEC") if row[name]]
+    assert max(episode_dates) <= LAST_REFERENCE
+    # The workbook reaches the as-of date and no further.
+    dated = _workbook_dates(folder / synthetic.ANNEX_A_FILE)
+    assert max(day for _, day in dated) <= AS_OF
+    later = {sheet for sheet, day in dated if day > LAST_REFERENCE}
+    assert later == {sheet for sheet, _ in synthetic.ANNEX_A_SHEETS}
+    with zipfile.ZipFile(folder / synthetic.ANNEX_A_FILE) as archive:
+        assert {entry.date_time for entry in archive.infolist()} == {(2026, 11, 25, 9, 0, 0)}
+
+
+def test_the_workbook_runs_from_the_last_census_year_to_the_as_of_date(as_of_sample):
+    out, _ = as_of_sample
+    folder = out / "991"
+    batch = _annex_a(folder)
+    assert batch.problems == []
+    returns = Returns(folder, years=range(2020, 2027))
+    year_start = date(2025, 4, 1)
+    # List 3: the referrals of the census year 2026, then those made since.
+    referrals = set(batch.events["referrals"])
+    assert all(year_start <= day <= AS_OF for _, day in referrals)
+    in_census = {key for key in returns.referrals_by_year[2026] if key[1] >= year_start}
+    assert {key for key in referrals if key[1] <= LAST_REFERENCE} == in_census
+    assert len(referrals - in_census) >= 20
+    # The workbook completes what was open on 31 March: conferences held, plans ended, assessments
+    # authorised since; the census's own dates are kept.
+    assessments = {key: fields["authorisation_date"] for key, fields in batch.events["assessments"].items()}
+    assert all(
+        assessments[key] == end for key, end in returns.assessments.items() if key in assessments and end
+    )
+    assert any(
+        returns.assessments.get(key, date.max) is None and end is not None for key, end in assessments.items()
+    )
+    plans = {key: fields["end_date"] for key, fields in batch.events["cp_plans"].items()}
+    assert any(
+        returns.plans.get(key, (date.max,))[0] is None and end is not None for key, end in plans.items()
+    )
+    assert all(end is None or end <= AS_OF for end in plans.values())
+    enquiries = batch.events["section47s"]
+    assert any(key[1] > LAST_REFERENCE and fields["icpc_date"] for key, fields in enquiries.items())
+    # List 8: entries to care since 31 March are there, as the first episodes of new periods.
+    starts = {key for key in batch.events["care_episodes"] if key[1] > LAST_REFERENCE}
+    assert starts and not starts & {(row["CHILD"], _dmy(row["DECOM"])) for row in returns.episodes}
+
+
+@pytest.mark.django_db
+def test_the_months_since_the_last_census_are_imported_and_counted(as_of_sample):
+    """Imported as the demo does (census years, SSDA903, then the workbook), the records dated after
+    the last census reach the case measures: the financial year 2026-27 is Annex A's alone."""
+    from outcomes import case_measures
+    from outcomes.services import calendar_ensure
+    from tests.factories import AuthorityFactory, TeamFactory
+
+    out, _ = as_of_sample
+    folder = out / "991"
+    authority = AuthorityFactory(code="991")
+    for name in TEAMS:
+        TeamFactory(authority=authority, name=name)
+    paths = [folder / f"cin_census_{year}.xml" for year in range(2020, 2027)]
+    paths += [folder / "ssda903_header.csv", folder / "ssda903_episodes.csv", folder / "annex_a.xlsx"]
+    for path in paths:
+        _store_file(path, authority)
+    calendar_ensure(first=date(2016, 1, 1), last=AS_OF)
+    batch = _annex_a(folder)
+    since = {
+        table: {key: f for key, f in rows.items() if key[1] > LAST_REFERENCE}
+        for table, rows in batch.events.items()
+    }
+
+    def year_2026(measure) -> tuple[int, int]:
+        found = measure(period_type="year", authority_ids=[authority.pk], by_team=False)
+        return found.get((authority.pk, None, date(2026, 4, 1)), (0, 0))
+
+    assert year_2026(case_measures.referrals)[0] == len(since["referrals"]) > 0
+    assert year_2026(case_measures.rereferrals_12m)[1] == len(since["referrals"])
+    assert year_2026(case_measures.cp_plan_starts)[0] == len(since["cp_plans"]) > 0
+    assert year_2026(case_measures.cla_starts)[0] == len(since["care_episodes"]) > 0
+    authorised = [
+        f
+        for f in batch.events["assessments"].values()
+        if (f["authorisation_date"] or date.min) > LAST_REFERENCE
+    ]
+    assert year_2026(case_measures.assessments_45wd)[1] == len(authorised) > 0
+    conferences = [
+        f for f in batch.events["section47s"].values() if (f["icpc_date"] or date.min) > LAST_REFERENCE
+    ]
+    assert year_2026(case_measures.icpc_15wd)[1] == len(conferences) > 0
+    # And last quarter (Q2 2026-27, July to September) has referrals and assessments of its own.
+    quarter = case_measures.referrals(period_type="quarter", authority_ids=[authority.pk], by_team=False)
+    assert quarter[(authority.pk, None, date(2026, 7, 1))][0] > 0
+    # Nothing stored is dated after the as-of date.
+    from cases.models import Assessment, CareEpisode, CPPlan, Referral, Section47
+
+    assert not Referral.objects.filter(referral_date__gt=AS_OF).exists()
+    assert not Assessment.objects.filter(authorisation_date__gt=AS_OF).exists()
+    assert not Section47.objects.filter(icpc_date__gt=AS_OF).exists()
+    assert not CPPlan.objects.filter(Q(start_date__gt=AS_OF) | Q(end_date__gt=AS_OF)).exists()
+    assert not CareEpisode.objects.filter(Q(start_date__gt=AS_OF) | Q(end_date__gt=AS_OF)).exists()
+
+
+def test_the_same_as_of_date_gives_the_same_files(tmp_path):
+    first = _generate_with_teams(tmp_path / "a", children=60, bad_rate=0.02, years=None, as_of=AS_OF)
+    again = _generate_with_teams(tmp_path / "b", children=60, bad_rate=0.02, years=None, as_of=AS_OF)
+    assert first == again
+    assert _digests(tmp_path / "a") == _digests(tmp_path / "b")
+    later = _generate_with_teams(
+        tmp_path / "c", children=60, bad_rate=0.02, years=None, as_of=date(2026, 11, 26)
+    )
+    assert later.years == first.years and _digests(tmp_path / "c") != _digests(tmp_path / "a")
+
+
+def test_a_later_run_removes_the_census_years_it_no_longer_writes(tmp_path):
+    call_command(*_command_args(tmp_path, "--as-of=2026-03-30", "--teams=Front Door"), stdout=io.StringIO())
+    assert (tmp_path / "991" / "cin_census_2019.xml").is_file()
+    (tmp_path / "991" / "notes.txt").write_text("kept")
+    call_command(*_command_args(tmp_path, "--as-of=2026-11-25"), stdout=io.StringIO())
+    names = sorted(path.name for path in (tmp_path / "991").iterdir())
+    assert names == [
+        *(f"cin_census_{year}.xml" for year in range(2020, 2027)),
+        "notes.txt",
+        "ssda903_episodes.csv",
+        "ssda903_header.csv",
+    ]

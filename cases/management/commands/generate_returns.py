@@ -1,6 +1,8 @@
+from datetime import date
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from cases import synthetic
 
@@ -9,12 +11,26 @@ def _list(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
+def _as_of(text: str | None) -> date:
+    """An ISO date; today's (in the project's time zone) when not given."""
+    if text is None:
+        return timezone.localdate()
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise CommandError(f"--as-of {text!r} is not a date (YYYY-MM-DD)") from None
+
+
 class Command(BaseCommand):
     help = (
-        "Write made-up statutory returns for the demo and the benchmarks: per authority one CIN census XML "
-        "per census year and an SSDA903 header and episodes CSV, under OUT/<code>/, plus OUT/manifest.json; "
-        "with --teams also an Ofsted Annex A workbook (OUT/<code>/annex_a.xlsx) allocating each child to one of "
-        "the teams. The same arguments always give byte-identical files."
+        "Write made-up statutory returns for the demo and the benchmarks, as an authority would hold them on "
+        "the --as-of date: per authority one CIN census XML per census year and an SSDA903 header and episodes "
+        "CSV (as at the last census reference date), under OUT/<code>/, plus OUT/manifest.json; with --teams "
+        "also an Ofsted Annex A workbook (OUT/<code>/annex_a.xlsx) from the start of the last census year to "
+        "the as-of date, allocating each child to one of the teams. Nothing dated after the as-of date is "
+        "written. Census files and workbooks an earlier run left in OUT/<code>/ and this run does not write (an "
+        "older census year) are removed. "
+        "The same arguments always give byte-identical files."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,9 +43,18 @@ class Command(BaseCommand):
         parser.add_argument("--codes", help="Comma-separated DfE LA numbers (default 801, 802, ...)")
         parser.add_argument("--names", help="Comma-separated names, in the order of the codes")
         parser.add_argument(
+            "--as-of",
+            help=(
+                "The date the returns are made on, YYYY-MM-DD (default: today): the histories run up to it "
+                "and nothing after it is written"
+            ),
+        )
+        parser.add_argument(
             "--years",
-            default=f"{synthetic.DEFAULT_YEARS[0]}-{synthetic.DEFAULT_YEARS[-1]}",
-            help="Census years, first-last (the year Y runs from 1 April Y-1 to 31 March Y)",
+            help=(
+                "Census years, first-last (the year Y runs from 1 April Y-1 to 31 March Y; default: the "
+                f"{synthetic.CENSUS_YEARS} census years ending on or before the as-of date)"
+            ),
         )
         parser.add_argument(
             "--bad-rate",
@@ -40,8 +65,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--teams",
             help=(
-                "Comma-separated team names of every authority: also write OUT/<code>/annex_a.xlsx (Lists 3, 7 "
-                "and 8 of the last census year) with each child's allocated team: looked-after children in a "
+                "Comma-separated team names of every authority: also write OUT/<code>/annex_a.xlsx (Lists 3 to 8 "
+                "from the start of the last census year to the as-of date) with each child's allocated team: "
+                "looked-after children in a "
                 'team named "...Care...", children on a child protection plan in the "...Child Protection..." '
                 "teams, the others in the rest"
             ),
@@ -56,7 +82,10 @@ class Command(BaseCommand):
         codes, names = _list(options["codes"]), _list(options["names"])
         try:
             authorities = synthetic.default_authorities(count) if not codes else []
-            years = synthetic.parse_years(options["years"])
+            as_of = _as_of(options["as_of"])
+            years = (
+                synthetic.parse_years(options["years"]) if options["years"] else synthetic.census_years(as_of)
+            )
         except ValueError as error:
             raise CommandError(str(error)) from None
         if codes:
@@ -75,6 +104,7 @@ class Command(BaseCommand):
                 children_per_authority=options["children_per_authority"],
                 seed=options["seed"],
                 years=years,
+                as_of=as_of,
                 bad_rate=options["bad_rate"],
                 teams=_list(options["teams"]) or None,
             )
@@ -88,6 +118,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Wrote {manifest.file_count} files for {len(manifest.authorities)} authorities "
-                f"(census years {years[0]}-{years[-1]}) and {out / 'manifest.json'}"
+                f"(census years {years[0]}-{years[-1]}, as of {as_of.isoformat()}) and {out / 'manifest.json'}"
             )
         )
