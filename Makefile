@@ -10,7 +10,7 @@ REDIS_URL ?= redis://127.0.0.1:6379/0
 # Debian packages WeasyPrint needs (Pango, HarfBuzz subsetting, a font), pdftotext for the PDF tests.
 DEBIAN_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 
-.PHONY: help install demo serve test lint test-services bench clean
+.PHONY: help install demo demo-data serve test lint test-services bench clean
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -35,25 +35,39 @@ static/vendor/bootstrap/css/bootstrap.min.css:
 
 install: $(STAMP) static/vendor/bootstrap/css/bootstrap.min.css  ## Install the project into .venv (and the Debian packages it needs)
 
-DEMO_AUTHORITIES := 991:quinn 992:quentin 993:queenie
+DEMO_AUTHORITIES := 991:quinn 992:quentin 993:queenie 994:quade 995:quincy
+DEMO_CHILDREN ?= 1000
 
-demo: install  ## Build the demo on the embedded database and serve it on http://127.0.0.1:8000
+demo: demo-data  ## Build the demo on the embedded database and serve it on http://127.0.0.1:8000
+	@echo; $(DEMO_ENV) $(PY) manage.py seed_demo --logins
+	@echo; echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops it)"; echo
+	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+demo-data: install  ## Build the demo's data without serving it (DATABASE_URL picks another database)
 	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v 0
 	$(DEMO_ENV) $(PY) manage.py seed_demo --quiet
-	@# Made-up returns for the three demo authorities, imported by each one's QA lead as a user would.
-	$(DEMO_ENV) $(PY) manage.py generate_returns --authorities 3 --codes 991,992,993 \
-	  --names Ashdown,Brackenford,Calderbridge --children-per-authority 400 --seed 2026 --out demo-returns \
+	@# Made-up returns for the five demo authorities, up to today, imported by each one's QA lead as a user would.
+	$(DEMO_ENV) $(PY) manage.py generate_returns --authorities 5 --codes 991,992,993,994,995 \
+	  --names Ashdown,Brackenford,Calderbridge,Dunmore,Eastwick --children-per-authority $(DEMO_CHILDREN) \
+	  --seed 2026 --out demo-returns \
 	  --teams "Front Door,Assessment Team,Child Protection North,Child Protection South,Children in Care"
 	@set -o pipefail; for pair in $(DEMO_AUTHORITIES); do code=$${pair%%:*}; lead=$${pair#*:}; \
 	  $(DEMO_ENV) $(PY) manage.py import_returns --authority $$code --user $$lead \
 	    demo-returns/$$code/cin_census_*.xml demo-returns/$$code/ssda903_*.csv demo-returns/$$code/annex_a.xlsx | grep -v "^  rejected" || exit 1; \
 	done
+	@# Made-up Signs of Safety practice records following each authority's cases, imported by its QA lead.
+	@set -o pipefail; for pair in $(DEMO_AUTHORITIES); do code=$${pair%%:*}; lead=$${pair#*:}; \
+	  $(DEMO_ENV) $(PY) manage.py generate_practice --authority $$code --seed 2026 --out demo-returns/$$code/practice.csv \
+	    && $(DEMO_ENV) $(PY) manage.py import_practice --authority $$code --user $$lead demo-returns/$$code/practice.csv \
+	    | grep -v "^  rejected" || exit 1; \
+	done
 	@# Past audits for the trends, and the live walkthrough made through the services as people would.
 	$(DEMO_ENV) $(PY) manage.py seed_demo_audits
+	@# Targets and report branding, as each QA lead would set them in the admin.
+	$(DEMO_ENV) $(PY) manage.py seed_demo_outcomes
 	$(DEMO_ENV) $(PY) manage.py compute_measures
-	@echo; $(DEMO_ENV) $(PY) manage.py seed_demo --logins
-	@echo; echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops it)"; echo
-	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	@# Last quarter's outcome report for every authority, as the quarterly job makes them.
+	$(DEMO_ENV) $(PY) manage.py run_scheduled_job reports.tasks.generate_quarterly_reports
 
 test: install  ## Run the whole test suite on the embedded database (SQLite, tasks in-process)
 	$(PY) -m pytest -n 2 -q

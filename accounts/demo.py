@@ -1,6 +1,7 @@
 """The demo's authorities, teams and one person per role, as ``make demo`` creates them.
 
-Everything here is made up: the authority numbers 991–993 are not used by any real authority.
+Everything here is made up: the authority numbers 991–995 are not used by any real authority.
+Five authorities, so that the de-identified benchmarks (which need five) have something to show.
 """
 
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ AUTHORITIES = [
     ("991", "Ashdown", Region.SOUTH_EAST),
     ("992", "Brackenford", Region.NORTH_WEST),
     ("993", "Calderbridge", Region.YORKSHIRE),
+    ("994", "Dunmore", Region.EAST_MIDLANDS),
+    ("995", "Eastwick", Region.SOUTH_WEST),
 ]
 
 TEAMS = [
@@ -50,6 +53,10 @@ PERSONAS = [
     Persona("cara", "Cara", "Castle", Role.PRACTITIONER, "993", "Children in Care"),
     Persona("queenie", "Queenie", "Quarshie", Role.QA_LEAD, "993"),
     Persona("lorna", "Lorna", "Lake", Role.LEADER, "993"),
+    Persona("dev", "Dev", "Desai", Role.PRACTITIONER, "994", "Front Door"),
+    Persona("quade", "Quade", "Quinlan", Role.QA_LEAD, "994"),
+    Persona("eve", "Eve", "Ellis", Role.PRACTITIONER, "995", "Child Protection South"),
+    Persona("quincy", "Quincy", "Quartey", Role.QA_LEAD, "995"),
     Persona("ana", "Ana", "Anand", Role.ANALYST, None),
     Persona("pat", "Pat", "Price", Role.PLATFORM_ADMIN, None),
 ]

@@ -117,7 +117,7 @@ def seed_history(*, authority: Authority, seed: int, per_quarter: int = 15) -> i
         respondent: feedback_tool_in_use(authority=authority, respondent=respondent, acting_user=qa_lead)
         for respondent in ("family", "child")
     }
-    offset = {"991": 0.4, "992": 0.0, "993": -0.3}.get(authority.code, 0.0)
+    offset = {"991": 0.4, "992": 0.0, "993": -0.3, "994": 0.2, "995": -0.1}.get(authority.code, 0.0)
     created = 0
     quarters = _quarter_ends(timezone.localdate(), 8)
     for index, quarter_start in enumerate(quarters):
@@ -268,7 +268,7 @@ def ensure_sampling_plan(*, authority: Authority) -> SamplingPlan:
 
 def seed(*, seed: int = 2026) -> dict[str, int]:
     counts = {}
-    for authority in Authority.objects.filter(code__in=["991", "992", "993"]).order_by("code"):
+    for authority in Authority.objects.filter(code__in=["991", "992", "993", "994", "995"]).order_by("code"):
         counts[authority.code] = seed_history(authority=authority, seed=seed)
         ensure_sampling_plan(authority=authority)
     return counts
