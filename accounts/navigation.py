@@ -118,6 +118,13 @@ ITEMS = [
         "Exports", "exports:index", _exports, "Measure values and audit answers as CSV or Excel.", MANAGE
     ),
     NavItem(
+        "Measure jobs",
+        "jobs:list",
+        _authority_overview,
+        "When the measures were last counted, what is waiting, and recompute now.",
+        MANAGE,
+    ),
+    NavItem(
         "Teams", "accounts:teams", _has_authority, "The teams of your authority and who is in them.", MANAGE
     ),
     NavItem(

@@ -547,16 +547,16 @@ def audit_move(*, audit: Audit, to_status: str, acting_user: User, comment: str 
     if not (to_status == S.SUBMITTED and current.for_moderation):
         _notify_move(current, move, acting_user)
     if to_status == S.SIGNED_OFF:
-        _recompute_measures(current.authority_id)
+        _recompute_measures(current)
     return move
 
 
-def _recompute_measures(authority_id: int) -> None:
-    """A signed-off audit changes the authority's audit measures: recompute them after commit (in
-    the background where a worker runs; in-process in the embedded default)."""
-    from outcomes.tasks import compute_measures
+def _recompute_measures(audit: Audit) -> None:
+    """A signed-off audit changes the authority's audit measures from the period of its sign-off
+    on: mark them stale (the incremental job recomputes them after commit)."""
+    from outcomes.services import mark_audit_stale
 
-    transaction.on_commit(lambda: compute_measures.delay([authority_id]))
+    mark_audit_stale(audit=audit, reason="Audit signed off")
 
 
 # --- the family's consent ----------------------------------------------------------------------------

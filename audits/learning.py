@@ -160,6 +160,10 @@ def action_complete(*, action: LearningAction, acting_user, on: date | None = No
     action.completed_on = completed_on
     action._history_user = acting_user  # type: ignore[attr-defined]
     action.save()
+    from outcomes.services import mark_stale
+
+    # "Learning actions completed on time" counts the action in the period of its due date.
+    mark_stale(authority_id=action.team.authority_id, since=action.due_on, reason="Learning action done")
     return action
 
 

@@ -270,6 +270,11 @@ def feedback_answer(*, request: FeedbackRequest, answers: Mapping[str, Any], act
     FeedbackRequest.objects.filter(pk=request.pk).update(response=response)
     request.answered_at = now
     request.response = response
+    if audit.signed_off_at is not None:
+        # A link answered after sign-off changes family participation in the sign-off's period.
+        from outcomes.services import mark_audit_stale
+
+        mark_audit_stale(audit=audit, reason="Family or child feedback answered after sign-off")
     return response
 
 

@@ -62,6 +62,9 @@ def _check_order(start: date | None, end: date | None, *, end_field: str, start_
 def _save(record: Record, acting_user) -> Record:
     record.recorded_by = acting_user if getattr(acting_user, "pk", None) else None  # type: ignore[attr-defined]
     record.full_clean()
+    from outcomes.services import mark_record_stale  # outcomes reads this module: imported late
+
+    mark_record_stale(record=record, reason="Practice record written")
     record._history_user = acting_user if getattr(acting_user, "pk", None) else None  # type: ignore[attr-defined]
     record.save()
     return record

@@ -144,8 +144,10 @@ def import_run_execute(*, import_run_id: int, recompute: bool = False) -> Import
 
 
 def _recompute_when_last(run: ImportRun) -> None:
-    """Recompute the authority's measures once the last file of an upload has been imported (files
-    uploaded together are imported one after another; recomputing after each would repeat work)."""
+    """Mark the authority's measures stale once the last file of an upload has been imported (files
+    uploaded together are imported one after another; recomputing after each would repeat work).
+    The whole authority: the run does not keep the dates of what it stored, and an Annex A moves
+    children between teams."""
     waiting = ImportRun.objects.filter(
         authority_id=run.authority_id, status__in=[ImportStatus.PENDING, ImportStatus.RUNNING]
     ).exclude(pk=run.pk)
@@ -154,9 +156,9 @@ def _recompute_when_last(run: ImportRun) -> None:
     ).exclude(stored=0, updated=0)
     if waiting.exists() or not changed.exists():
         return
-    from outcomes.tasks import compute_measures
+    from outcomes.services import mark_stale
 
-    transaction.on_commit(lambda: compute_measures.delay([run.authority_id]))
+    mark_stale(authority_id=run.authority_id, since=None, reason=f"Import of {run.filename}")
 
 
 def _check_authority(run: ImportRun, code: str | None) -> None:

@@ -29,6 +29,17 @@ conditional aggregates. No measure loops over audits or answers in Python.
 
 ``cross_authority_element_means`` gives the same per-element means per authority over all
 signed-off audits, for benchmarks.
+
+With ``since`` a measure answers only the periods from the one containing it (the incremental
+job). A change dated ``d`` only changes periods ending on or after ``d``:
+
+- the audit measures (``fidelity_*``, ``audits_established``, ``family_participation``,
+  ``childs_voice_evident``, ``moderation_agreement``) count an audit, its answers, its moderation
+  and its feedback in the period of its local sign-off date only, so a sign-off, a moderation
+  completed or overturned with it, or feedback answered later are all dated by that sign-off date;
+- ``actions_on_time`` counts an action in the period of its due date only, so completing it is
+  dated by its due date. An open action becomes "decided" when its due date passes, a change
+  nobody makes: the nightly full recompute counts it.
 """
 
 from collections.abc import Mapping
@@ -71,7 +82,7 @@ from audits.models import (
 )
 from fidelity.scoring import ESTABLISHED
 from outcomes.case_measures import Counts
-from outcomes.periods import period_key, period_start_of_key
+from outcomes.periods import period_key, period_start, period_start_of_key
 from outcomes.registry import Measure, register
 
 LOCAL_TIME = ZoneInfo("Europe/London")
@@ -288,9 +299,13 @@ def _grouped(
     by_team: bool,
     numerator,
     denominator,
+    since: date | None = None,
 ) -> Counts:
-    """One GROUP BY query: per authority (and team), per period of ``day`` (a date expression)."""
+    """One GROUP BY query: per authority (and team), per period of ``day`` (a date expression);
+    with ``since``, only the periods from the one containing it."""
     rows = rows.annotate(g_day=day).filter(g_day__isnull=False)
+    if since is not None:
+        rows = rows.filter(g_day__gte=period_start(period_type, since))
     group = {"g_authority": F(authority_field)}
     if by_team:
         rows = rows.filter(**{f"{team_field}__isnull": False})
@@ -336,6 +351,7 @@ def _answers_grouped(
     numerator,
     denominator,
     answers: QuerySet[AuditAnswer] | None = None,
+    since: date | None = None,
 ) -> Counts:
     if condition is None:
         return {}
@@ -349,11 +365,18 @@ def _answers_grouped(
         by_team=by_team,
         numerator=numerator,
         denominator=denominator,
+        since=since,
     )
 
 
 def _audits_grouped(
-    audits: QuerySet[Audit], *, period_type: str, by_team: bool, numerator, denominator
+    audits: QuerySet[Audit],
+    *,
+    period_type: str,
+    by_team: bool,
+    numerator,
+    denominator,
+    since: date | None = None,
 ) -> Counts:
     return _grouped(
         audits,
@@ -364,13 +387,16 @@ def _audits_grouped(
         by_team=by_team,
         numerator=numerator,
         denominator=denominator,
+        since=since,
     )
 
 
 # --- the measures -----------------------------------------------------------------------------
 
 
-def fidelity_overall(*, period_type: str, authority_ids: list[int] | None, by_team: bool) -> Counts:
+def fidelity_overall(
+    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
+) -> Counts:
     """Sum and number of the agreed levels of core rubric items in signed-off audits."""
     pairs = tool_keys(signed_off_audits(authority_ids=authority_ids))
     return _answers_grouped(
@@ -380,6 +406,7 @@ def fidelity_overall(*, period_type: str, authority_ids: list[int] | None, by_te
         by_team=by_team,
         numerator=Sum("agreed_level"),
         denominator=Count("pk"),
+        since=since,
     )
 
 
@@ -394,7 +421,9 @@ def fidelity_element(element_key: str):
     """The compute function of ``fidelity_<element>``: sum and number of agreed levels of the
     element's comparable items in signed-off audits."""
 
-    def compute(*, period_type: str, authority_ids: list[int] | None, by_team: bool) -> Counts:
+    def compute(
+        *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
+    ) -> Counts:
         pairs = tool_keys(signed_off_audits(authority_ids=authority_ids))
         return _answers_grouped(
             element_condition(pairs, element_key),
@@ -403,6 +432,7 @@ def fidelity_element(element_key: str):
             by_team=by_team,
             numerator=Sum("agreed_level"),
             denominator=Count("pk"),
+            since=since,
         )
 
     compute.__name__ = f"fidelity_{element_key.lower()}"
@@ -410,7 +440,9 @@ def fidelity_element(element_key: str):
     return compute
 
 
-def audits_established(*, period_type: str, authority_ids: list[int] | None, by_team: bool) -> Counts:
+def audits_established(
+    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
+) -> Counts:
     """Signed-off audits with an overall level (the moderator's overturned level when set, else
     ``Audit.overall_level``), and those of them at Established (3) or above."""
     audits = (
@@ -424,10 +456,13 @@ def audits_established(*, period_type: str, authority_ids: list[int] | None, by_
         by_team=by_team,
         numerator=_ones(Q(level__gte=ESTABLISHED)),
         denominator=Count("pk"),
+        since=since,
     )
 
 
-def family_participation(*, period_type: str, authority_ids: list[int] | None, by_team: bool) -> Counts:
+def family_participation(
+    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
+) -> Counts:
     """Signed-off audits, and those with a family feedback request that was answered."""
     answered = FeedbackRequest.objects.filter(audit=OuterRef("pk"), respondent="family").filter(
         Q(answered_at__isnull=False) | Q(response__isnull=False)
@@ -438,10 +473,13 @@ def family_participation(*, period_type: str, authority_ids: list[int] | None, b
         by_team=by_team,
         numerator=_ones(Exists(answered)),
         denominator=Count("pk"),
+        since=since,
     )
 
 
-def childs_voice_evident(*, period_type: str, authority_ids: list[int] | None, by_team: bool) -> Counts:
+def childs_voice_evident(
+    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
+) -> Counts:
     """Signed-off audits with an agreed level for the child's-voice element (P7, comparable items
     only, as ``fidelity_p7``), and those of them at Established (3) or above."""
     pairs = tool_keys(signed_off_audits(authority_ids=authority_ids))
@@ -453,10 +491,13 @@ def childs_voice_evident(*, period_type: str, authority_ids: list[int] | None, b
         # Counted per audit, should a tool ever measure the element with two items.
         numerator=Count("audit_id", distinct=True, filter=Q(agreed_level__gte=ESTABLISHED)),
         denominator=Count("audit_id", distinct=True),
+        since=since,
     )
 
 
-def moderation_agreement(*, period_type: str, authority_ids: list[int] | None, by_team: bool) -> Counts:
+def moderation_agreement(
+    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
+) -> Counts:
     """Moderator ratings of rubric items of signed-off moderated audits that have an agreed level,
     and those equal to it.
 
@@ -490,10 +531,13 @@ def moderation_agreement(*, period_type: str, authority_ids: list[int] | None, b
         numerator=_ones(Q(rating=Cast("agreed_level", CharField()))),
         denominator=Count("pk"),
         answers=answers,
+        since=since,
     )
 
 
-def actions_on_time(*, period_type: str, authority_ids: list[int] | None, by_team: bool) -> Counts:
+def actions_on_time(
+    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
+) -> Counts:
     """Decided learning actions due in the period (completed, or due before today), and those
     completed on or before their due date."""
     today = timezone.localtime(timezone.now(), LOCAL_TIME).date()
@@ -509,6 +553,7 @@ def actions_on_time(*, period_type: str, authority_ids: list[int] | None, by_tea
         by_team=by_team,
         numerator=_ones(Q(completed_on__lte=F("due_on"))),
         denominator=Count("pk"),
+        since=since,
     )
 
 

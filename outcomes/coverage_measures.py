@@ -22,10 +22,22 @@ participatory.
 
 Each function runs a fixed number of queries (two for coverage: the distinct period ends, then one
 grouped query joining children to the reporting periods; one for conferences).
+
+With ``since`` a measure answers only the periods from the one containing it (the incremental
+job). Every measure here looks backwards from the period end, so a record whose earliest date
+(before or after a change) is ``d`` only changes periods ending on or after ``d``: a case is open
+at a period end only if its referral, plan or episode started on or before it (an end or closure
+date is after the start); a map or child's-voice tool counts at the period ends of the 6 months
+from its date; a danger statement, network member or safety plan counts from the date written,
+joined or agreed (its closing, leaving or review date is after that); a conference counts in the
+period it was held. ``RECORD_MODELS`` are the practice-record rows these measures read: writing
+one marks its authority stale from its earliest date (``outcomes.services.mark_record_stale``).
 """
 
 from collections.abc import Callable
+from datetime import date
 
+from django.db import models
 from django.db.models import (
     Case,
     Count,
@@ -56,11 +68,22 @@ from cases.models import (
 from cases.practice import CURRENT_MONTHS, months_before
 from outcomes.case_measures import Counts, _grouped
 from outcomes.models import ReportingPeriod
-from outcomes.periods import period_start_of_key
+from outcomes.periods import period_start, period_start_of_key
 from outcomes.registry import Measure, register
 
 PERIOD_END = "authority__reporting_periods__period_end"
 PERIOD_START = "authority__reporting_periods__period_start"
+PERIOD_TYPE = "authority__reporting_periods__period_type"
+
+# The practice-record rows the coverage measures read (scalings are not among them).
+RECORD_MODELS: tuple[type[models.Model], ...] = (
+    SafetyMap,
+    DangerStatement,
+    ChildVoiceRecord,
+    NetworkMember,
+    SafetyPlan,
+    Conference,
+)
 
 
 def _open_at_period_end() -> Q:
@@ -78,12 +101,14 @@ def _open_at_period_end() -> Q:
     return Q(Exists(open_referral)) | Q(Exists(open_plan)) | Q(Exists(open_episode))
 
 
-def _window_start(period_type: str, authority_ids: list[int] | None) -> Case | None:
+def _window_start(period_type: str, authority_ids: list[int] | None, since: date | None) -> Case | None:
     """The start of the current window for each period end, as a CASE over the distinct period
     ends (a handful per period type): month arithmetic with the last-day rule is not portable SQL."""
     periods = ReportingPeriod.objects.filter(period_type=period_type)
     if authority_ids is not None:
         periods = periods.filter(authority_id__in=authority_ids)
+    if since is not None:
+        periods = periods.filter(period_start__gte=period_start(period_type, since))
     ends = sorted(set(periods.values_list("period_end", flat=True)))
     if not ends:
         return None
@@ -94,14 +119,24 @@ def _window_start(period_type: str, authority_ids: list[int] | None) -> Case | N
 
 
 def _coverage(
-    hit: Callable[[], Exists], *, period_type: str, authority_ids: list[int] | None, by_team: bool
+    hit: Callable[[], Exists],
+    *,
+    period_type: str,
+    authority_ids: list[int] | None,
+    by_team: bool,
+    since: date | None = None,
 ) -> Counts:
     """Open cases at each period end (the denominator) and those of them for which ``hit()``, a
-    subquery on the outer child ("pk"), period end ("at") and window start ("since"), exists."""
-    since = _window_start(period_type, authority_ids)
-    if since is None:
+    subquery on the outer child ("pk"), period end ("at") and window start ("since"), exists.
+    With ``since``, only the periods from the one containing it."""
+    window_start = _window_start(period_type, authority_ids, since)
+    if window_start is None:
         return {}
-    children: QuerySet = Child.objects.filter(authority__reporting_periods__period_type=period_type)
+    # The conditions on the periods go in one filter() so that they apply to the same joined row.
+    periods: dict[str, object] = {PERIOD_TYPE: period_type}
+    if since is not None:
+        periods[f"{PERIOD_START}__gte"] = period_start(period_type, since)
+    children: QuerySet = Child.objects.filter(**periods)
     if authority_ids is not None:
         children = children.filter(authority_id__in=authority_ids)
     group = {"g_authority": F("authority_id")}
@@ -109,7 +144,7 @@ def _coverage(
         children = children.filter(team__isnull=False)
         group["g_team"] = F("team_id")
     children = (
-        children.annotate(at=F(PERIOD_END), starts=F(PERIOD_START), since=since)
+        children.annotate(at=F(PERIOD_END), starts=F(PERIOD_START), since=window_start)
         .filter(_open_at_period_end())
         .annotate(hit=hit())
     )
@@ -174,27 +209,49 @@ def _has_safety_plan() -> Exists:
     )
 
 
-def coverage_map(*, period_type: str, authority_ids: list[int] | None, by_team: bool) -> Counts:
-    return _coverage(_has_map, period_type=period_type, authority_ids=authority_ids, by_team=by_team)
+def coverage_map(
+    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
+) -> Counts:
+    return _coverage(
+        _has_map, period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
+    )
 
 
-def coverage_danger_goals(*, period_type: str, authority_ids: list[int] | None, by_team: bool) -> Counts:
-    return _coverage(_has_danger_goal, period_type=period_type, authority_ids=authority_ids, by_team=by_team)
+def coverage_danger_goals(
+    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
+) -> Counts:
+    return _coverage(
+        _has_danger_goal, period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
+    )
 
 
-def coverage_childs_voice(*, period_type: str, authority_ids: list[int] | None, by_team: bool) -> Counts:
-    return _coverage(_has_voice_tool, period_type=period_type, authority_ids=authority_ids, by_team=by_team)
+def coverage_childs_voice(
+    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
+) -> Counts:
+    return _coverage(
+        _has_voice_tool, period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
+    )
 
 
-def coverage_network(*, period_type: str, authority_ids: list[int] | None, by_team: bool) -> Counts:
-    return _coverage(_has_network, period_type=period_type, authority_ids=authority_ids, by_team=by_team)
+def coverage_network(
+    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
+) -> Counts:
+    return _coverage(
+        _has_network, period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
+    )
 
 
-def coverage_safety_plan(*, period_type: str, authority_ids: list[int] | None, by_team: bool) -> Counts:
-    return _coverage(_has_safety_plan, period_type=period_type, authority_ids=authority_ids, by_team=by_team)
+def coverage_safety_plan(
+    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
+) -> Counts:
+    return _coverage(
+        _has_safety_plan, period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
+    )
 
 
-def participatory_conferences(*, period_type: str, authority_ids: list[int] | None, by_team: bool) -> Counts:
+def participatory_conferences(
+    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
+) -> Counts:
     return _grouped(
         Conference.objects.all(),
         day_field="held_on",
@@ -202,6 +259,7 @@ def participatory_conferences(*, period_type: str, authority_ids: list[int] | No
         authority_ids=authority_ids,
         by_team=by_team,
         hit=Q(format="participatory"),
+        since=since,
     )
 
 

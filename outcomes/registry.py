@@ -4,9 +4,16 @@ Each ``Measure`` carries its key, name, kind ("count" or "rate"), its numerator 
 in plain English, the direction of improvement ("up", "down" or None when neither is better),
 the key of the results-logic node it informs, and ``compute``.
 
-``compute(*, period_type, authority_ids, by_team)`` returns ``{(authority_id, team_id,
+``compute(*, period_type, authority_ids, by_team, since=None)`` returns ``{(authority_id, team_id,
 period_start): (numerator, denominator)}`` for the periods with records (``team_id`` None for the
-whole authority), in a number of queries that does not depend on the number of children.
+whole authority), in a number of queries that does not depend on the number of children. With
+``since`` (a date) it returns only the periods from the one containing ``since`` on.
+
+Every measure looks only backwards in time: a change dated ``d`` (a record added, or changed, ``d``
+being the earliest of its dates before and after the change) can only change the values of periods
+that end on or after ``d``. The incremental job (``outcomes.services.measures_refresh``) relies on
+it to recompute only those periods; each measure module's docstring says why it holds for its
+measures, and ``tests/outcomes/test_incremental.py`` checks it. A new measure must keep it.
 
 Which rows are stored (``outcomes.services.measures_compute``):
 

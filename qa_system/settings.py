@@ -246,4 +246,7 @@ if SENTRY_DSN:
 QA_IMPORT_MAX_BYTES = env.integer("QA_IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 # Counts and numerators from 1 to this value are shown as "fewer than 5" on screens and in PDFs.
 QA_SUPPRESS_BELOW = 5
+# With a worker, the incremental recompute waits until an authority's latest change is this many
+# seconds old, so that a burst of changes is counted once (tasks run in-process count at once).
+QA_RECOMPUTE_DEBOUNCE_SECONDS = env.integer("QA_RECOMPUTE_DEBOUNCE_SECONDS", 60)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -25,3 +25,6 @@ if env.text("TEST_DATABASE_NAME"):
 
 # Background work started from a page runs in the request, not in a thread (qa_system.background).
 QA_BACKGROUND_THREADS = False
+
+# The real-worker tests wait for the incremental recompute that an import asks for.
+QA_RECOMPUTE_DEBOUNCE_SECONDS = 0

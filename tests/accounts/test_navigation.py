@@ -29,6 +29,7 @@ NAVIGATION = {
         "QA overview",
         "Imports",
         "Exports",
+        "Measure jobs",
         "Teams",
         "Authority",
         "Admin",
@@ -42,6 +43,7 @@ NAVIGATION = {
         "Reports",
         "Imports",
         "Exports",
+        "Measure jobs",
         "Teams",
         "Authority",
     ],
@@ -67,6 +69,7 @@ PAGES = {
     "accounts:authorities": {"ana", "pat"},
     "oversight:overview": {"quinn"},
     "exports:index": {"quinn", "leah"},
+    "jobs:list": {"quinn", "leah"},
 }
 
 
@@ -83,6 +86,7 @@ def test_less_used_entries_go_under_manage_when_there_are_enough(personas, login
     assert [i["label"] for i in quinn if i["group"] == "Manage"] == [
         "Imports",
         "Exports",
+        "Measure jobs",
         "Teams",
         "Authority",
         "Admin",

@@ -499,11 +499,25 @@ def test_emails_are_plain_text_and_not_html_escaped(personas):
 
 
 @pytest.mark.django_db
-def test_sign_off_recomputes_the_authoritys_measures(personas, django_capture_on_commit_callbacks):
-    from unittest import mock
+def test_sign_off_marks_the_authoritys_measures_stale_from_its_date(
+    personas, django_capture_on_commit_callbacks
+):
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from outcomes.models import JobRun, PendingRecompute
 
     audit = put_in(make_audit(personas), AuditStatus.SUBMITTED)
-    with mock.patch("outcomes.tasks.compute_measures.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            audit_move(audit=audit, to_status=AuditStatus.SIGNED_OFF, acting_user=personas.quinn)
-    delay.assert_called_once_with([personas.authority_a.pk])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        audit_move(audit=audit, to_status=AuditStatus.SIGNED_OFF, acting_user=personas.quinn)
+    audit.refresh_from_db()
+    mark = PendingRecompute.objects.get()
+    assert mark.authority_id == personas.authority_a.pk
+    assert mark.since == timezone.localtime(audit.signed_off_at, ZoneInfo("Europe/London")).date()
+    # Once committed, the incremental recompute counts it (at once when tasks run in-process).
+    for callback in callbacks:
+        callback()
+    run = JobRun.objects.get()
+    assert (run.kind, run.status, run.authority_id) == ("incremental", "succeeded", personas.authority_a.pk)
+    assert not PendingRecompute.objects.exists()

@@ -180,10 +180,10 @@ def test_a_real_worker_imports_an_upload(personas):
         time.sleep(0.2)
     assert run.status == ImportStatus.DONE, run.error
     assert run.stored == 5
-    # The worker then recomputes the authority's measures; wait for it to finish before the test
-    # database is flushed under it.
+    # The import marks the authority's measures stale and the worker then recomputes them; wait for
+    # it to finish before the test database is flushed under it.
     while time.monotonic() < deadline:
-        if TaskResult.objects.filter(task_name="outcomes.tasks.compute_measures", status="SUCCESS").exists():
+        if TaskResult.objects.filter(task_name="outcomes.tasks.refresh_measures", status="SUCCESS").exists():
             break
         time.sleep(0.2)
     assert MeasureValue.objects.filter(authority=personas.authority_a, measure="referrals").exists()

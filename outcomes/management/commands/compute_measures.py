@@ -1,13 +1,15 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Authority
-from outcomes.services import measures_compute
+from outcomes.services import measures_compute, measures_refresh
 
 
 class Command(BaseCommand):
     help = (
-        "Compute the case-activity measures (the aggregation job, run synchronously in this process) for one "
-        "authority, or for every authority when --authority is not given. Rerunning writes the same values."
+        "Compute the measures (the aggregation job, run synchronously in this process) for one "
+        "authority, or for every authority when --authority is not given. Rerunning writes the same values. "
+        "Each authority's run is recorded as a job run. With --incremental, recompute only what changed "
+        "since the last run (the changes waiting to be counted), now."
     )
 
     def add_arguments(self, parser):
@@ -17,8 +19,13 @@ class Command(BaseCommand):
             metavar="CODE",
             help="DfE LA number of the authority, e.g. 872 (repeat for several; default: every authority)",
         )
+        parser.add_argument(
+            "--incremental",
+            action="store_true",
+            help="Recompute only the periods touched by the changes waiting to be counted, without waiting",
+        )
 
-    def handle(self, *args, authority: list[str] | None, **options):
+    def handle(self, *args, authority: list[str] | None, incremental: bool = False, **options):
         authority_ids = None
         if authority:
             codes = [code.strip() for code in authority]
@@ -30,6 +37,10 @@ class Command(BaseCommand):
                     "add it with add_authority first."
                 )
             authority_ids = list(found.values())
-        written = measures_compute(authority_ids=authority_ids)
         where = ", ".join(authority) if authority else "every authority"
+        if incremental:
+            written = measures_refresh(authority_ids=authority_ids, debounce_seconds=0)
+            self.stdout.write(f"Recomputed {written} measure values for the changes waiting in {where}.")
+            return
+        written = measures_compute(authority_ids=authority_ids)
         self.stdout.write(f"Computed {written} measure values for {where}.")
