@@ -12,7 +12,6 @@ from django.urls import reverse
 from accounts import access
 from accounts.models import Role
 
-
 # Entries used less often go under one "Manage" menu, when there are enough of them to fill it.
 MANAGE = "Manage"
 MANAGE_MINIMUM = 3
