@@ -32,6 +32,30 @@ def _audit_a(p):
     return {"pk": audit.pk}
 
 
+def _report_a(p):
+    from datetime import date
+
+    from reports.models import OutcomeReport, ReportStatus
+
+    report = OutcomeReport.objects.create(
+        authority=p.authority_a, quarter_start=date(2024, 4, 1), status=ReportStatus.RUNNING
+    )
+    return {"pk": report.pk}
+
+
+def _job_run_a(p):
+    import uuid
+
+    from django.utils import timezone
+
+    from outcomes.models import JobKind, JobRun
+
+    run = JobRun.objects.create(
+        batch=uuid.uuid4(), kind=JobKind.FULL, authority=p.authority_a, started_at=timezone.now()
+    )
+    return {"pk": run.pk}
+
+
 OBJECT_URLS = [
     ("team page", "accounts:team", lambda p: {"pk": p.team_a.pk}),
     ("case page", "cases:detail", _child_a),
@@ -41,10 +65,19 @@ OBJECT_URLS = [
     ("audit answer", "audits:answer", lambda p: {**_audit_a(p), "item_key": "p1"}),
     ("practice record", "practice:record", lambda p: {"child_pk": _child_a(p)["pk"]}),
     ("audit learning actions", "followup:audit_actions", _audit_a),
+    ("outcome report", "reports:detail", _report_a),
 ]
 
 # People of authority A who may open each page (alice is a practitioner, leah a leader).
-OWNER = {"import report": "leah"}
+OWNER = {"import report": "leah", "outcome report": "leah"}
+
+# Pages only QA leads and leaders open: quentin, QA lead of authority B, gets the same 404 on
+# authority A's objects as on missing ones (charlie, a practitioner, may not open them at all).
+LEAD_URLS = [
+    ("measure job run", "jobs:detail", _job_run_a),
+    ("measure job progress", "jobs:progress", _job_run_a),
+    ("outcome report", "reports:detail", _report_a),
+]
 
 MISSING = 987_654_321
 
@@ -65,6 +98,17 @@ def test_charlie_gets_404_on_authority_a_objects(personas, login, label, url_nam
 def test_authority_a_staff_open_their_objects(personas, login, label, url_name, kwargs):
     owner = getattr(personas, OWNER.get(label, "alice"))
     assert login(owner).get(reverse(url_name, kwargs=kwargs(personas))).status_code == 200
+
+
+@pytest.mark.parametrize("label, url_name, kwargs", LEAD_URLS, ids=[row[0] for row in LEAD_URLS])
+def test_other_qa_lead_gets_404_on_authority_a_objects(personas, login, label, url_name, kwargs):
+    client = login(personas.quentin)
+    found = kwargs(personas)
+    own = client.get(reverse(url_name, kwargs=found))
+    missing = client.get(reverse(url_name, kwargs={key: MISSING for key in found}))
+    assert own.status_code == missing.status_code == 404
+    assert own.content == missing.content
+    assert login(personas.quinn).get(reverse(url_name, kwargs=found)).status_code == 200
 
 
 def _adaptation_a(p):
@@ -104,7 +148,23 @@ ADMIN_URLS = [
         lambda p: _own_tool_version_a(p).pk,
     ),
     ("own tool xlsform import", "admin:audits_tool_import_xlsform", lambda p: _own_tool_version_a(p).tool_id),
+    ("measure target", "admin:outcomes_measuretarget_change", lambda p: _target_a(p).pk),
+    ("job run", "admin:outcomes_jobrun_change", lambda p: _job_run_a(p)["pk"]),
+    ("report branding", "admin:reports_reportbranding_change", lambda p: _branding_a(p).pk),
+    ("outcome report", "admin:reports_outcomereport_change", lambda p: _report_a(p)["pk"]),
 ]
+
+
+def _target_a(p):
+    from outcomes.models import MeasureTarget
+
+    return MeasureTarget.objects.create(authority=p.authority_a, measure="referrals", target=100)
+
+
+def _branding_a(p):
+    from reports.models import ReportBranding
+
+    return ReportBranding.objects.create(authority=p.authority_a)
 
 
 @pytest.mark.parametrize("label, url_name, pk", ADMIN_URLS, ids=[row[0] for row in ADMIN_URLS])
