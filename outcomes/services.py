@@ -327,6 +327,17 @@ def job_runs_execute(*, batch: uuid.UUID | str) -> int:
     return written
 
 
+JOB_RUNS_KEPT_DAYS = 400
+
+
+def job_runs_prune(*, kept_days: int = JOB_RUNS_KEPT_DAYS) -> int:
+    """Forget finished job runs older than ``kept_days`` (the nightly job adds one per authority a
+    night); returns how many went. Runs still marked running are left for the claim to settle."""
+    cutoff = _now() - timedelta(days=kept_days)
+    deleted, _ = JobRun.objects.filter(started_at__lt=cutoff).exclude(status=JobStatus.RUNNING).delete()
+    return deleted
+
+
 def measures_compute(*, authority_ids: list[int] | None = None, triggered_by=None) -> int:
     """The full job: recompute every period of every registered measure for the given authorities
     (every authority when None); returns the number of ``MeasureValue`` rows written.
@@ -337,6 +348,7 @@ def measures_compute(*, authority_ids: list[int] | None = None, triggered_by=Non
     """
     if authority_ids is None:
         authority_ids = list(Authority.objects.order_by("pk").values_list("pk", flat=True))
+        job_runs_prune()
     runs = job_runs_start(kind=JobKind.FULL, authority_ids=authority_ids, triggered_by=triggered_by)
     return job_runs_execute(batch=runs[0].batch) if runs else 0
 

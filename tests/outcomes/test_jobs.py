@@ -2,6 +2,7 @@
 marks and their debounce, the tasks and the command."""
 
 import dataclasses
+import uuid
 from datetime import date, timedelta
 from io import StringIO
 from unittest import mock
@@ -377,3 +378,25 @@ def test_the_command_records_full_runs_and_runs_the_incremental_job_on_demand(pe
     )
     assert JobRun.objects.filter(kind=JobKind.INCREMENTAL, status=JobStatus.SUCCEEDED).count() == 1
     assert b.stored(a, "referrals", "year", "2024-04-01")[0] == 2
+
+
+def test_the_nightly_job_forgets_finished_runs_older_than_it_keeps(personas):
+    old = timezone.now() - timedelta(days=services.JOB_RUNS_KEPT_DAYS + 1)
+    finished = JobRun.objects.create(
+        batch=uuid.uuid4(),
+        kind=JobKind.FULL,
+        authority=personas.authority_a,
+        status=JobStatus.SUCCEEDED,
+        started_at=old,
+        finished_at=old,
+    )
+    recent = JobRun.objects.create(
+        batch=uuid.uuid4(),
+        kind=JobKind.FULL,
+        authority=personas.authority_a,
+        status=JobStatus.SUCCEEDED,
+        started_at=timezone.now() - timedelta(days=1),
+    )
+    measures_compute()
+    assert not JobRun.objects.filter(pk=finished.pk).exists()
+    assert JobRun.objects.filter(pk=recent.pk).exists()
