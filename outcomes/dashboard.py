@@ -300,6 +300,11 @@ class MeasureCard:
         return direction_text(self.measure)
 
     @property
+    def has_quarters_without_benchmark(self) -> bool:
+        """Whether a quarter of the trend has no benchmark (fewer than five authorities with a value)."""
+        return self.benchmarked and any(r.benchmark is None for r in self.readings)
+
+    @property
     def target_text(self) -> str:
         return "" if self.target is None else presentation.value_text(self.target.target, self.unit)
 
@@ -515,6 +520,11 @@ class ElementPanel:
     @property
     def has_values(self) -> bool:
         return any(row.card.current.chart_value is not None for row in self.rows)
+
+    @property
+    def has_medians(self) -> bool:
+        """Whether any element has a median this quarter (``presentation.BENCHMARK_MINIMUM``)."""
+        return any(row.card.current.benchmark is not None for row in self.rows)
 
 
 @dataclass(frozen=True)
@@ -1018,8 +1028,9 @@ def _cell(measure: Measure, stored: Stored | None) -> CompareCell:
 def comparison(*, quarter: date | None, reveal: bool) -> Comparison:
     """Every authority with values side by side on the comparable measures for one quarter,
     labelled "Authority A", "Authority B" … in a salted order (stable, and unrelated to names or
-    codes), or by name when ``reveal``. Suppression applies as everywhere. Two queries (three when
-    revealing names)."""
+    codes), or by name when ``reveal``. Suppression applies as everywhere, and so does the benchmark
+    minimum: a row's median needs ``presentation.BENCHMARK_MINIMUM`` authorities with a value large
+    enough to show, as on the leaders' pages. Two queries (three when revealing names)."""
     available = quarters_with_values(authority_id=None)
     period = pick_quarter(available, quarter, today())
     if period is None:

@@ -10,8 +10,11 @@ from decimal import Decimal
 from django.conf import settings
 
 SUPPRESSED = "fewer than 5"
-# A benchmark needs this many authorities with a value, or it could identify one of them.
-BENCHMARK_MINIMUM = 3
+# A benchmark needs this many authorities with a value. With three, the quartiles and median
+# (inclusive method) are (v1+v2)/2, v2 and (v2+v3)/2, which give every value away; with four, they
+# are three equations that an authority knowing its own value can solve for the other three. From
+# five on, no authority can work out which value is whose.
+BENCHMARK_MINIMUM = 5
 
 
 def suppress_below() -> int:
@@ -52,7 +55,7 @@ def shown_value(*, value: Decimal | None, numerator: int, unit: str) -> str:
 
 def benchmarkable(value: Decimal | None, *, numerator: int, unit: str) -> Decimal | None:
     """The value when it may count towards a benchmark of other authorities: never a value that
-    is suppressed on screen (a median of three would give it away)."""
+    is suppressed on screen (the median and quartiles could give it away)."""
     if value is None or (unit != "mean" and is_suppressed(numerator)):
         return None
     return value
@@ -102,7 +105,8 @@ def _quantize(value: float) -> Decimal:
 
 def benchmark(values: list[Decimal], own: Decimal | None, *, direction: str | None) -> Benchmark | None:
     """Median and quartiles (inclusive method) of ``values``, one per authority, and ``own``'s rank
-    among them; None when fewer than ``BENCHMARK_MINIMUM`` authorities have a value."""
+    among them; None (no median, no quartiles, no rank) when fewer than ``BENCHMARK_MINIMUM``
+    authorities have a value, as they would let a reader work out the other authorities' values."""
     if len(values) < BENCHMARK_MINIMUM:
         return None
     ordered = sorted(float(v) for v in values)
@@ -139,7 +143,7 @@ def ordinal(number: int) -> str:
 
 
 def rank_text(result: Benchmark | None) -> str:
-    """ "2nd of 3" (1st is the best in the direction of improvement); empty without a rank."""
+    """ "2nd of 5" (1st is the best in the direction of improvement); empty without a rank."""
     if result is None or result.rank is None:
         return ""
     return f"{ordinal(result.rank)} of {result.authorities}"

@@ -3,7 +3,9 @@
 Figures are the stored ``MeasureValue`` rows of financial quarters (``team`` empty: the whole
 authority); nothing is computed live. Sections follow the results logic: outcomes for children and
 families, timeliness, practice fidelity, learning, family and child voice. Benchmarks read the other
-authorities' stored values by id only, so no other authority's name is ever read for a report.
+authorities' stored values by id only, so no other authority's name is ever read for a report; they
+follow the dashboard's rules (``outcomes.presentation.benchmark``): values too small to show are left
+out, and there is no median, band or rank unless five authorities have a value.
 
 ``report_content`` reads everything in a fixed number of queries (``REPORT_QUERIES``) whatever
 the number of authorities, audits or actions. Small numbers are suppressed here, through
@@ -309,6 +311,11 @@ class ReportContent:
     @property
     def quarter_dates(self) -> str:
         return quarters.quarter_dates(self.quarter_start)
+
+    @property
+    def has_element_medians(self) -> bool:
+        """Whether any element has a median of the authorities this quarter."""
+        return any(row.line.benchmark is not None for row in self.elements)
 
     @property
     def charted_lines(self) -> list[MeasureLine]:
@@ -718,8 +725,11 @@ def report_content(*, authority: Authority, quarter_start: date, today: date | N
     rows = {(row.authority_id, row.measure, row.period_start): row for row in stored}
     others: dict[tuple[str, date], list[Decimal]] = defaultdict(list)
     for row in stored:
-        if row.value is not None:
-            others[(row.measure, row.period_start)].append(row.value)
+        measure = MEASURES[row.measure]
+        # As on the dashboard: a value suppressed on screen never counts towards a benchmark.
+        value = presentation.benchmarkable(row.value, numerator=row.numerator, unit=measure.reads_as)
+        if value is not None:
+            others[(row.measure, row.period_start)].append(value)
     targets = {t.measure: t for t in MeasureTarget.objects.filter(authority=authority)}
     nodes = dict(ResultsNode.objects.values_list("key", "name"))
     branding = branding_of(ReportBranding.objects.filter(authority=authority).first())

@@ -40,10 +40,15 @@ def pinned_today(monkeypatch):
     monkeypatch.setattr(dashboard, "today", lambda: TODAY)
 
 
+# Authorities beyond Ashdown (991) and Brackenford (992): a benchmark needs five with a value.
+OTHERS = (("993", "Calderbridge"), ("994", "Dunmere"), ("995", "Eastholm"), ("996", "Fernleigh"))
+OTHER_NAMES = ("Brackenford", *(name for _, name in OTHERS))
+
+
 @pytest.fixture
-def calderbridge():
-    """A third authority, so that benchmarks (which need three) exist."""
-    return AuthorityFactory(code="993", name="Calderbridge")
+def others():
+    """Four more authorities (993 to 996), with no figures yet."""
+    return [AuthorityFactory(code=code, name=name) for code, name in OTHERS]
 
 
 def store(authority, measure, start, numerator, denominator=None, *, team=None):
@@ -68,17 +73,35 @@ def html(response) -> str:
     return response.content.decode()
 
 
-@pytest.fixture
-def three_authorities(personas, calderbridge):
-    """Re-referrals in Q3 2024-25: Ashdown 25.0% (2nd of 3, lower is better), Brackenford 10.0%,
-    Calderbridge 40.0%; referrals 40 in Ashdown."""
-    a, b = personas.authority_a, personas.authority_b
-    store(a, "rereferrals_12m", Q3, 10, 40)
-    store(b, "rereferrals_12m", Q3, 5, 50)
-    store(calderbridge, "rereferrals_12m", Q3, 8, 20)
-    store(a, "rereferrals_12m", Q2, 9, 30)
-    store(a, "referrals", Q3, 40)
+# Q3 2024-25 per authority, in the order Ashdown, Brackenford, Calderbridge, Dunmere, Eastholm:
+# re-referrals (numerator, denominator) and the mean P1 level (sum of levels, ratings).
+REREFERRALS = ((10, 40), (5, 50), (8, 20), (6, 20), (10, 50))  # 25%, 10%, 40%, 30%, 20%
+P1_LEVELS = ((30, 10), (20, 10), (25, 10), (35, 10), (20, 10))  # 3.0, 2.0, 2.5, 3.5, 2.0
+
+
+def with_figures(personas, others, count: int):
+    """Authority-level figures for Q3 2024-25 in the first ``count`` authorities (Ashdown first),
+    and Ashdown's re-referrals in Q2 and referrals in Q3."""
+    authorities = [personas.authority_a, personas.authority_b, *others][:count]
+    for authority, rate, levels in zip(authorities, REREFERRALS, P1_LEVELS, strict=False):
+        store(authority, "rereferrals_12m", Q3, *rate)
+        store(authority, "fidelity_p1", Q3, *levels)
+    store(personas.authority_a, "rereferrals_12m", Q2, 9, 30)
+    store(personas.authority_a, "referrals", Q3, 40)
     return personas
+
+
+@pytest.fixture
+def five_authorities(personas, others):
+    """Re-referrals in Q3 2024-25: Ashdown 25.0% (3rd of 5, lower is better; median 25.0%, middle
+    half 20.0%–30.0%); P1 levels with a median of 2.5; referrals 40 in Ashdown."""
+    return with_figures(personas, others, 5)
+
+
+@pytest.fixture
+def four_authorities(personas, others):
+    """As ``five_authorities`` without Eastholm: one authority short of a benchmark."""
+    return with_figures(personas, others, 4)
 
 
 # --- pure pieces ------------------------------------------------------------------------------------
@@ -103,7 +126,7 @@ def test_the_default_quarter_is_the_latest_that_has_ended():
 def test_a_suppressed_reading_shows_nothing_derived_from_its_value():
     measure = MEASURES["rereferrals_12m"]
     period = period_starting("quarter", date(2024, 10, 1))
-    peers = [Decimal("0.1"), Decimal("0.2"), Decimal("0.4")]
+    peers = [Decimal(v) for v in ("0.1", "0.2", "0.2", "0.4", "0.5")]
     target = dashboard.Target(Decimal("0.5"), Decimal("0"))
     small = reading(measure, period, Stored(3, 20, Decimal("0.15")), peers=peers, target=target)
     assert small.value_text == "fewer than 5" and small.numerator_text == "fewer than 5"
@@ -112,7 +135,7 @@ def test_a_suppressed_reading_shows_nothing_derived_from_its_value():
     assert small.rag == "" and small.rank_text == "" and small.position == ""
     assert small.median_text == "20.0%"  # the benchmark itself is still shown
     shown = reading(measure, period, Stored(6, 20, Decimal("0.3")), peers=peers, target=target)
-    assert shown.value_text == "30.0%" and shown.rag == "green" and shown.rank_text == "3rd of 3"
+    assert shown.value_text == "30.0%" and shown.rag == "green" and shown.rank_text == "4th of 5"
 
 
 def test_a_rate_with_nothing_to_count_has_no_value_not_zero():
@@ -125,7 +148,7 @@ def test_a_rate_with_nothing_to_count_has_no_value_not_zero():
 def test_a_team_is_not_ranked_among_authorities():
     measure = MEASURES["rereferrals_12m"]
     period = period_starting("quarter", date(2024, 10, 1))
-    peers = [Decimal("0.1"), Decimal("0.2"), Decimal("0.4")]
+    peers = [Decimal(v) for v in ("0.1", "0.15", "0.2", "0.25", "0.4")]
     result = reading(measure, period, Stored(7, 20, Decimal("0.35")), peers=peers, ranked=False)
     assert result.benchmark is not None and result.rank_text == ""
     assert result.position == "worse than most"
@@ -154,16 +177,20 @@ def test_sections_follow_the_tree_and_skip_empty_branches():
     assert [p.card.key for p in practice.groups[0].cards] == ["fidelity_overall", "audits_established"]
 
 
-def test_a_card_s_trend_carries_the_benchmark_band():
+def test_a_card_s_trend_carries_the_benchmark_band_in_quarters_with_five_authorities():
     measure = MEASURES["rereferrals_12m"]
-    periods = quarters_back(period_starting("quarter", date(2024, 10, 1)), 2)
-    own = {("rereferrals_12m", periods[1].start): Stored(10, 40, Decimal("0.25"))}
-    peers = {("rereferrals_12m", periods[1].start): [Decimal("0.1"), Decimal("0.25"), Decimal("0.4")]}
+    periods = quarters_back(period_starting("quarter", date(2024, 10, 1)), 3)
+    own = {(measure.key, p.start): Stored(10, 40, Decimal("0.25")) for p in periods}
+    five = [Decimal(v) for v in ("0.1", "0.2", "0.25", "0.3", "0.4")]
+    peers = {(measure.key, periods[1].start): five[1:], (measure.key, periods[2].start): five}
     card = measure_card(measure, periods, own, peers, None, for_team=False)
     assert card.points == [
-        TrendPoint("Q2 2024-25", None, None),
-        TrendPoint("Q3 2024-25", 0.25, (0.175, 0.325)),
+        TrendPoint("Q1 2024-25", 0.25, None),  # no other authority
+        TrendPoint("Q2 2024-25", 0.25, None),  # four authorities
+        TrendPoint("Q3 2024-25", 0.25, (0.2, 0.3)),
     ]
+    assert [r.rank_text for r in card.readings] == ["", "", "3rd of 5"]
+    assert card.has_quarters_without_benchmark
 
 
 # --- the dashboard page -----------------------------------------------------------------------------
@@ -179,8 +206,8 @@ def card_of(response, key: str):
     )
 
 
-def test_a_leader_sees_the_dashboard_with_trend_target_and_benchmark(three_authorities, login):
-    p = three_authorities
+def test_a_leader_sees_the_dashboard_with_trend_target_and_benchmark(five_authorities, login):
+    p = five_authorities
     MeasureTarget.objects.create(
         authority=p.authority_a, measure="rereferrals_12m", target=Decimal("0.2"), tolerance=Decimal("0.1")
     )
@@ -196,17 +223,17 @@ def test_a_leader_sees_the_dashboard_with_trend_target_and_benchmark(three_autho
         assert section in text
     card = card_of(response, "rereferrals_12m")
     assert card.current.value_text == "25.0%"
-    assert card.current.rank_text == "2nd of 3"
+    assert card.current.rank_text == "3rd of 5"
     assert card.current.rag == "amber"
     assert len(card.readings) == 8
     assert "10 of 40" in text
     assert "Close to target" in text
-    assert "median 25.0%" in text and "2nd of 3" in text
+    assert "median 25.0% · middle half 20.0%–30.0%" in text and "3rd of 5" in text
     assert "<svg" in text
 
 
-def test_a_leader_follows_a_measure_to_its_trend_and_benchmark(three_authorities, login):
-    client = login(three_authorities.leah)
+def test_a_leader_follows_a_measure_to_its_trend_and_benchmark(five_authorities, login):
+    client = login(five_authorities.leah)
     text = html(client.get("/outcomes/"))
     link = re.search(r'href="(/outcomes/rereferrals_12m/\?[^"]*)"', text)
     assert link is not None
@@ -214,23 +241,98 @@ def test_a_leader_follows_a_measure_to_its_trend_and_benchmark(three_authorities
     assert response.status_code == 200
     page = html(response)
     assert "Trend, Q4 2021-22 to Q3 2024-25" in page and "<svg" in page
-    assert 'data-testid="rank">2nd of 3' in page
-    assert "25.0% across 3 authorities" in page
+    assert 'data-testid="rank">3rd of 5' in page
+    assert "25.0% across 5 authorities" in page
 
 
-def test_the_benchmark_never_names_another_authority_to_a_leader(three_authorities, login):
+def test_the_benchmark_never_names_another_authority_to_a_leader(five_authorities, login):
     for url in ("/outcomes/", "/outcomes/rereferrals_12m/", "/outcomes/fidelity_p1/audits/"):
-        text = html(login(three_authorities.leah).get(url))
+        text = html(login(five_authorities.leah).get(url))
         assert "Ashdown" in text
-        assert "Brackenford" not in text and "Calderbridge" not in text, url
+        for name in OTHER_NAMES:
+            assert name not in text, (url, name)
 
 
-def test_small_numbers_are_suppressed(personas, calderbridge, login):
+def all_readings(page):
+    return [
+        reading
+        for section in page.sections
+        for group in section.groups
+        for card in group.all_cards
+        for reading in card.readings
+    ]
+
+
+RANK = re.compile(r"\d(st|nd|rd|th) of \d")
+
+
+def without_legend(text: str) -> str:
+    """The page without "How to read these figures", whose example rank is no one's."""
+    shorter = re.sub(r'<details class="card mb-3" data-testid="legend">.*?</details>', "", text, flags=re.S)
+    assert len(shorter) < len(text)
+    return shorter
+
+
+NO_BENCHMARK = "No benchmark: it needs at least five authorities with a value"
+
+
+def test_four_authorities_give_no_benchmark_anywhere(four_authorities, login):
+    """Four values would let an authority work the others out: no median, band or rank, on the
+    cards, the trends, the element chart and table, or the measure's page."""
+    client = login(four_authorities.leah)
+    response = client.get("/outcomes/")
+    text = without_legend(html(response))
+    assert all(r.benchmark is None and r.rank_text == "" for r in all_readings(response.context["page"]))
+    card = card_of(response, "rereferrals_12m")
+    assert card.current.value_text == "25.0%" and card.current.position == ""
+    assert all(point.band is None for point in card.points)
+    assert NO_BENCHMARK in text
+    # Re-referrals 10%, 25%, 30%, 40%: median 27.5%, quartiles 21.25% and 32.5%.
+    for figure in ("27.5%", "21.2%", "21.3%", "32.5%"):
+        assert figure not in text
+    assert "<dt>Rank</dt>" not in text and "<dt>Compared</dt>" not in text and not RANK.search(text)
+    assert "Middle half of authorities" not in text  # no band in any trend chart
+    # The elements: no median tick in the chart (P1 medians would be 2.75), none in the table.
+    assert "Median of authorities" not in text and "the black tick is the median" not in text
+    assert "no median of authorities: it needs at least five with a value" in text
+    assert "2.8</td>" not in text
+    page = html(client.get("/outcomes/rereferrals_12m/"))
+    assert "None this quarter: a benchmark needs at least five authorities with a value" in page
+    assert 'data-testid="rank"' not in page and "across 4 authorities" not in page
+    assert "Middle half of authorities" not in page and not RANK.search(page)
+    assert 'data-testid="benchmark-note"' in page
+    for figure in ("27.5%", "21.2%", "21.3%", "32.5%"):
+        assert figure not in page
+
+
+def test_five_authorities_give_the_benchmark_everywhere(five_authorities, login):
+    client = login(five_authorities.leah)
+    response = client.get("/outcomes/")
+    text = html(response)
+    card = card_of(response, "rereferrals_12m")
+    assert card.current.benchmark is not None and card.current.benchmark.authorities == 5
+    assert card.points[-1].band == (0.2, 0.3) and card.points[-2].band is None  # Q2: Ashdown only
+    assert "median 25.0% · middle half 20.0%–30.0%" in text
+    assert "<dt>Rank</dt><dd>3rd of 5, in the middle half</dd>" in text
+    assert "Middle half of authorities" in text
+    assert NO_BENCHMARK not in text.split('data-measure="rereferrals_12m"')[1].split("</article>")[0]
+    # The elements: P1 levels 2.0, 2.0, 2.5, 3.0, 3.5 have a median of 2.5.
+    assert "Median of authorities" in text and "the black tick is the median of authorities" in text
+    assert card_of(response, "fidelity_p1").current.median_text == "2.5 of 4"
+    assert '<td class="num">2.5</td>' in text
+    page = html(client.get("/outcomes/rereferrals_12m/"))
+    assert 'data-testid="rank">3rd of 5, in the middle half' in page
+    assert "25.0% across 5 authorities" in page and "20.0%–30.0%" in page
+    assert "Middle half of authorities" in page
+
+
+def test_small_numbers_are_suppressed(personas, others, login):
     a = personas.authority_a
     store(a, "referrals", Q3, 3)
     store(a, "rereferrals_12m", Q3, 3, 20)
-    store(personas.authority_b, "rereferrals_12m", Q3, 5, 50)
-    store(calderbridge, "rereferrals_12m", Q3, 8, 20)
+    # Five other authorities: a benchmark without Ashdown's suppressed value.
+    for authority, rate in zip((personas.authority_b, *others), REREFERRALS, strict=True):
+        store(authority, "rereferrals_12m", Q3, *rate)
     MeasureTarget.objects.create(authority=a, measure="rereferrals_12m", target=Decimal("0.5"))
     response = login(personas.leah).get("/outcomes/")
     text = html(response)
@@ -238,15 +340,16 @@ def test_small_numbers_are_suppressed(personas, calderbridge, login):
     assert "15.0%" not in text and "3 of 20" not in text
     # A suppressed value gets no status (15% would be on target) and no rank.
     card = card_of(response, "rereferrals_12m")
-    assert card.current.rag == "" and card.current.rank_text == ""
+    assert card.current.rag == "" and card.current.rank_text == "" and card.current.position == ""
+    assert card.current.benchmark is not None and card.current.benchmark.authorities == 5
     assert "No status: small numbers" in text
     page = html(login(personas.leah).get("/outcomes/referrals/"))
     assert "fewer than 5" in page
     assert '<span class="fw-semibold">3</span>' not in page and ">3<" not in page
 
 
-def test_the_quarter_filter_swaps_the_content_with_htmx(three_authorities, login):
-    client = login(three_authorities.leah)
+def test_the_quarter_filter_swaps_the_content_with_htmx(five_authorities, login):
+    client = login(five_authorities.leah)
     full = html(client.get("/outcomes/"))
     assert 'hx-get="/outcomes/"' in full and 'hx-push-url="true"' in full
     assert 'value="2024-10-01" selected' in full
@@ -260,9 +363,9 @@ def test_the_quarter_filter_swaps_the_content_with_htmx(three_authorities, login
     assert "<html" in html(restore)
 
 
-def test_the_quarter_in_progress_is_selectable_but_not_the_default(three_authorities, login):
-    store(three_authorities.authority_a, "rereferrals_12m", Q4, 2, 10)
-    client = login(three_authorities.leah)
+def test_the_quarter_in_progress_is_selectable_but_not_the_default(five_authorities, login):
+    store(five_authorities.authority_a, "rereferrals_12m", Q4, 2, 10)
+    client = login(five_authorities.leah)
     text = html(client.get("/outcomes/"))
     assert "Q4 2024-25 (in progress)" in text
     assert response_period(client.get("/outcomes/")) == "Q3 2024-25"
@@ -274,8 +377,8 @@ def response_period(response) -> str:
     return response.context["page"].period.label
 
 
-def test_a_team_filter_shows_the_team_s_values(three_authorities, login):
-    p = three_authorities
+def test_a_team_filter_shows_the_team_s_values(five_authorities, login):
+    p = five_authorities
     store(p.authority_a, "rereferrals_12m", Q3, 7, 10, team=p.team_a)
     response = login(p.leah).get("/outcomes/", {"team": p.team_a.pk})
     assert response.status_code == 200
@@ -283,8 +386,8 @@ def test_a_team_filter_shows_the_team_s_values(three_authorities, login):
     assert response.context["page"].team == p.team_a
 
 
-def test_a_team_manager_filters_by_their_own_team_only(three_authorities, login):
-    p = three_authorities
+def test_a_team_manager_filters_by_their_own_team_only(five_authorities, login):
+    p = five_authorities
     client = login(p.bob)
     response = client.get("/outcomes/")
     assert response.status_code == 200
@@ -301,8 +404,8 @@ def test_practitioners_and_people_without_an_authority_get_no_dashboard(personas
         assert login(user).get("/outcomes/rereferrals_12m/").status_code == 403
 
 
-def test_charlie_and_quentin_see_nothing_of_authority_a(three_authorities, login):
-    p = three_authorities
+def test_charlie_and_quentin_see_nothing_of_authority_a(five_authorities, login):
+    p = five_authorities
     store(p.authority_a, "rereferrals_12m", Q3, 7, 10, team=p.team_a)
     # charlie is a practitioner in B: no dashboard at all.
     assert login(p.charlie).get("/outcomes/", {"team": p.team_a.pk}).status_code == 403
@@ -312,7 +415,8 @@ def test_charlie_and_quentin_see_nothing_of_authority_a(three_authorities, login
     assert response.status_code == 200
     assert response.context["page"].authority == p.authority_b
     text = html(response)
-    assert "Brackenford" in text and "Ashdown" not in text and "Calderbridge" not in text
+    assert "Brackenford" in text and "Ashdown" not in text
+    assert not any(name in text for name in OTHER_NAMES[1:])
     assert "5 of 50" in text and "10 of 40" not in text
     assert "Child Protection North" not in text
     assert client.get("/outcomes/", {"team": p.team_a.pk}).status_code == 404
@@ -321,7 +425,7 @@ def test_charlie_and_quentin_see_nothing_of_authority_a(three_authorities, login
 
 
 def test_the_dashboard_reads_a_fixed_number_of_queries_for_10_and_1000_cases(
-    personas, calderbridge, login, django_assert_num_queries
+    personas, others, login, django_assert_num_queries
 ):
     """Cases are children with referrals, bulk-made; the job stores their values."""
     a = personas.authority_a
@@ -364,8 +468,8 @@ def test_the_dashboard_reads_a_fixed_number_of_queries_for_10_and_1000_cases(
     assert client.get("/outcomes/").context["page"].period == small
 
 
-def test_targets_show_red_amber_green_with_a_text_label(three_authorities, login):
-    p = three_authorities
+def test_targets_show_red_amber_green_with_a_text_label(five_authorities, login):
+    p = five_authorities
     MeasureTarget.objects.create(authority=p.authority_a, measure="rereferrals_12m", target=Decimal("0.1"))
     text = html(login(p.leah).get("/outcomes/"))
     assert 'class="badge rag rag-red"' in text and "Off target" in text
@@ -374,8 +478,8 @@ def test_targets_show_red_amber_green_with_a_text_label(three_authorities, login
 # --- a measure's page -------------------------------------------------------------------------------
 
 
-def test_a_measure_page_shows_its_trend_quarters_definition_and_teams(three_authorities, login):
-    p = three_authorities
+def test_a_measure_page_shows_its_trend_quarters_definition_and_teams(five_authorities, login):
+    p = five_authorities
     store(p.authority_a, "rereferrals_12m", Q3, 6, 12, team=p.team_a)
     store(p.authority_a, "rereferrals_12m", Q3, 2, 9, team=p.team_a2)
     store(p.authority_b, "rereferrals_12m", Q3, 3, 9, team=p.team_b)

@@ -6,6 +6,7 @@ from decimal import Decimal as D
 import pytest
 
 from outcomes.presentation import (
+    BENCHMARK_MINIMUM,
     SUPPRESSED,
     Benchmark,
     Rag,
@@ -86,24 +87,40 @@ def test_benchmark_quartiles_use_the_inclusive_method():
 
 
 def test_benchmark_ranks_lowest_first_when_lower_is_better():
-    values = [D("0.30"), D("0.10"), D("0.20")]
+    values = [D("0.30"), D("0.10"), D("0.20"), D("0.40"), D("0.50")]
     best = benchmark(values, D("0.10"), direction="down")
-    worst = benchmark(values, D("0.30"), direction="down")
+    worst = benchmark(values, D("0.50"), direction="down")
     assert best is not None and worst is not None
     assert best.rank == 1 and best.position == "top quarter"
-    assert worst.rank == 3
-    assert rank_text(best) == "1st of 3"
-    assert rank_text(worst) == "3rd of 3"
+    assert worst.rank == 5 and worst.position == "bottom quarter"
+    assert rank_text(best) == "1st of 5"
+    assert rank_text(worst) == "5th of 5"
 
 
-def test_benchmark_needs_three_authorities_and_ranks_nothing_without_a_value():
-    assert benchmark([D("0.1"), D("0.2")], D("0.1"), direction="up") is None
-    result = benchmark([D("0.1"), D("0.2"), D("0.3")], None, direction="up")
-    assert result is not None and result.rank is None and rank_text(result) == ""
+def test_a_benchmark_needs_five_authorities():
+    """With three, the median and quartiles would give the other two values away; with four, an
+    authority knowing its own value could solve for the other three."""
+    assert BENCHMARK_MINIMUM == 5
+    for count in range(5):
+        values = [D("0.1") * (n + 1) for n in range(count)]
+        assert benchmark(values, values[0] if values else D("0.1"), direction="up") is None
+        assert benchmark(values, None, direction=None) is None
+    four = benchmark([D("0.1"), D("0.2"), D("0.3"), D("0.4")], D("0.1"), direction="up")
+    assert (four, rank_text(four), band_text(four, "share")) == (None, "", "")
+    assert band_position(four, D("0.1"), direction="up") == ""
+    five = benchmark([D("0.1"), D("0.2"), D("0.3"), D("0.4"), D("0.5")], D("0.1"), direction="up")
+    assert five is not None and five.authorities == 5
+    assert (rank_text(five), band_text(five, "share")) == ("5th of 5", "20.0%–40.0%")
+
+
+def test_a_benchmark_without_a_value_ranks_nothing():
+    result = benchmark([D("0.1"), D("0.2"), D("0.3"), D("0.4"), D("0.5")], None, direction="up")
+    assert result is not None and result.median == D("0.3")
+    assert result.rank is None and rank_text(result) == ""
 
 
 def test_tied_authorities_share_a_rank():
-    result = benchmark([D("0.5"), D("0.5"), D("0.2")], D("0.5"), direction="up")
+    result = benchmark([D("0.5"), D("0.5"), D("0.2"), D("0.3"), D("0.1")], D("0.5"), direction="up")
     assert result is not None and result.rank == 1
 
 

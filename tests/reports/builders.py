@@ -1,6 +1,7 @@
 """Demo-like data for the report tests: three authorities with case records, signed-off audits with
 their notes, learning actions and family feedback over the last five quarters, a target, a branding
-with a logo, and the stored measures (computed by the aggregation job)."""
+with a logo, and the stored measures (computed by the aggregation job); and two more authorities with
+stored figures only, so that the five a benchmark needs have a value."""
 
 import io
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from audits.selectors import resolved_tool, tool_in_use
 from audits.voice import feedback_tool_in_use
 from cases.models import Child
 from outcomes.models import MeasureTarget, MeasureValue
-from outcomes.services import measures_compute
+from outcomes.services import measures_compute, rate_value
 from reports import quarters
 from reports.models import ReportBranding
 from tests.conftest import make_personas
@@ -41,6 +42,10 @@ NOTES = {
     "what-needs-to-happen": "Ask the child, the parents and two network members to scale safety.",
 }
 INTRODUCTION = "A foreword for the councillors of Ashdown.\n\nA second paragraph about the quarter."
+
+
+# Authorities with stored figures only, copied from an authority with records: (code, name, copied).
+FIGURES_ONLY = (("994", "Dunmere", "992"), ("995", "Eastholm", "993"))
 
 
 @dataclass
@@ -171,7 +176,28 @@ def build() -> Built:
     branding.logo.save("ashdown.png", _logo(), save=False)
     branding.save()
     measures_compute()
+    for code, name, copied in FIGURES_ONLY:
+        copy_figures(Authority.objects.get(code=copied), Authority.objects.create(code=code, name=name))
     return Built(personas=p, calderbridge=c, quarter_start=quarter_start)
+
+
+def copy_figures(source: Authority, target: Authority) -> None:
+    """Every authority-level stored value of ``source``, stored again for ``target``: an authority
+    that counts towards benchmarks without cases or audits of its own. One query to read, one to write."""
+    MeasureValue.objects.bulk_create(
+        MeasureValue(
+            authority=target,
+            measure=row.measure,
+            period_type=row.period_type,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            numerator=row.numerator,
+            denominator=row.denominator,
+            value=row.value,
+            computed_at=row.computed_at,
+        )
+        for row in MeasureValue.objects.filter(authority=source, team__isnull=True)
+    )
 
 
 def store_values(authority: Authority, quarter_start: date, **values: int) -> None:
@@ -189,4 +215,23 @@ def store_values(authority: Authority, quarter_start: date, **values: int) -> No
             computed_at=now,
         )
         for key, count in values.items()
+    )
+
+
+def store_rates(authority: Authority, quarter_start: date, **values: tuple[int, int]) -> None:
+    """Stored authority-level rates or means for one quarter: ``key=(numerator, denominator)``."""
+    now = timezone.now()
+    MeasureValue.objects.bulk_create(
+        MeasureValue(
+            authority=authority,
+            measure=key,
+            period_type="quarter",
+            period_start=quarter_start,
+            period_end=quarters.quarter_end(quarter_start),
+            numerator=numerator,
+            denominator=denominator,
+            value=rate_value(numerator, denominator),
+            computed_at=now,
+        )
+        for key, (numerator, denominator) in values.items()
     )
