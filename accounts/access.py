@@ -118,7 +118,9 @@ def manages_member(user, member) -> bool:
 
 
 def may_use_admin(user) -> bool:
-    return bool(is_platform_admin(user) or is_qa_lead_somewhere(user))
+    """Platform admins; QA leads (their authority's configuration); the programme team (the
+    knowledge library and the programme's records)."""
+    return bool(is_platform_admin(user) or is_qa_lead_somewhere(user) or is_programme_team(user))
 
 
 def may_view_cases(user, authority: Authority | int | None) -> bool:
@@ -392,3 +394,95 @@ def may_export_answers(user, authority: Authority | int | None) -> bool:
 def may_view_oversight(user, authority: Authority | int | None) -> bool:
     """The QA lead's dashboard: the authority's QA leads."""
     return Role.QA_LEAD in roles(user, authority)
+
+
+# --- The programme around the platform -------------------------------------------------------
+# The programme team (and platform admins) run the staff survey waves, the workshops and their
+# polls, the quarterly journal, the knowledge library and the feedback inbox. Everyone who works
+# in an authority answers surveys and polls, reads the journal and the knowledge library, and
+# gives feedback. Figures of another authority are only ever seen de-identified.
+
+
+@rules.predicate
+def is_programme_team(user) -> bool:
+    return any(m.role == Role.PROGRAMME for m in memberships(user))
+
+
+def runs_programme(user) -> bool:
+    """The programme team, and platform admins."""
+    return bool(is_programme_team(user) or is_platform_admin(user))
+
+
+def takes_part_in_programme(user) -> bool:
+    """Anyone working in an authority, and the people who run the programme or analyse it."""
+    return bool(authority_ids(user)) or runs_programme(user) or bool(is_analyst(user))
+
+
+def may_answer_survey(user, authority: Authority | int | None) -> bool:
+    """A staff survey wave, for the authority the person works in (once per wave)."""
+    return bool(roles(user, authority) & AUTHORITY_ROLES)
+
+
+def may_manage_survey_waves(user) -> bool:
+    """Open, schedule and close staff survey waves."""
+    return runs_programme(user)
+
+
+def may_view_survey_results(user, authority: Authority | int | None) -> bool:
+    """An authority's survey results and its action research report (groups of five or more, the
+    other authorities de-identified): its leaders and QA leads, and analysts."""
+    return may_view_authority_overview(user, authority) or bool(is_analyst(user))
+
+
+def may_facilitate_workshops(user) -> bool:
+    """Create workshops and their polls, open and close them, hide an answer."""
+    return runs_programme(user)
+
+
+def may_answer_poll(user) -> bool:
+    """A workshop poll, on behalf of the authority the person works in."""
+    return bool(authority_ids(user))
+
+
+def may_view_workshop(user) -> bool:
+    """A workshop's live results (answers verbatim, grouped by authority)."""
+    return takes_part_in_programme(user)
+
+
+def may_write_reflection(user, authority: Authority | int | None) -> bool:
+    """The authority's quarterly reflection (achievement and challenge): its leaders and QA leads."""
+    return may_view_authority_overview(user, authority)
+
+
+def may_edit_journal(user) -> bool:
+    """Compile, edit and publish the quarterly journal; read its drafts."""
+    return runs_programme(user)
+
+
+def may_read_journal(user) -> bool:
+    """Published journals: everyone in the programme's authorities."""
+    return takes_part_in_programme(user)
+
+
+def may_read_knowledge(user) -> bool:
+    """The knowledge library of guidance."""
+    return takes_part_in_programme(user)
+
+
+def may_manage_knowledge(user) -> bool:
+    """Add and edit guidance in the knowledge library."""
+    return runs_programme(user)
+
+
+def may_manage_knowledge_access(user, authority: Authority | int | None) -> bool:
+    """Staff access records (who has access until when): the authority's QA leads."""
+    return Role.QA_LEAD in roles(user, authority) or bool(is_platform_admin(user))
+
+
+def may_give_feedback(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def may_triage_feedback(user) -> bool:
+    """Read all feedback, move it through new, in progress and done, and add notes."""
+    return runs_programme(user)

@@ -59,6 +59,7 @@ PERSONAS = [
     Persona("quincy", "Quincy", "Quartey", Role.QA_LEAD, "995"),
     Persona("ana", "Ana", "Anand", Role.ANALYST, None),
     Persona("pat", "Pat", "Price", Role.PLATFORM_ADMIN, None),
+    Persona("pam", "Pam", "Pollard", Role.PROGRAMME, None),
 ]
 
 

@@ -35,10 +35,13 @@ class Role(models.TextChoices):
     LEADER = "leader", "Leader"
     ANALYST = "analyst", "Cross-authority analyst"
     PLATFORM_ADMIN = "platform_admin", "Platform admin"
+    PROGRAMME = "programme", "Programme team"
 
 
 # Roles held across the whole platform rather than within one authority.
-PLATFORM_ROLES = (Role.ANALYST, Role.PLATFORM_ADMIN)
+# The programme team runs the programme around the platform (workshops, the journal, the staff
+# survey waves, the knowledge library, feedback): like analysts, it never sees case data.
+PLATFORM_ROLES = (Role.ANALYST, Role.PLATFORM_ADMIN, Role.PROGRAMME)
 
 
 class AuthorityQuerySet(models.QuerySet["Authority"]):

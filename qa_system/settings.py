@@ -55,7 +55,10 @@ INSTALLED_APPS = [
     "fidelity",
     "outcomes",
     "reports",
+    "surveys",
     "journal",
+    "knowledge",
+    "feedback",
 ]
 
 MIDDLEWARE = [

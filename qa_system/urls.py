@@ -18,5 +18,9 @@ urlpatterns = [
     path("", include("outcomes.job_urls")),
     path("", include("outcomes.export_urls")),
     path("", include("reports.urls")),
+    path("", include("surveys.urls")),
+    path("", include("journal.urls")),
+    path("", include("knowledge.urls")),
+    path("", include("feedback.urls")),
     path("admin/", admin.site.urls),
 ]

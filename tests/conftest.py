@@ -3,7 +3,8 @@
 - alice (practitioner) and bob (team manager) work in Authority A's "Child Protection North" team;
 - quinn is A's QA lead and leah A's leader;
 - charlie is a practitioner in Authority B, and quentin is B's QA lead: neither ever sees A's rows;
-- ana is a cross-authority analyst and pat a platform admin (no authority);
+- ana is a cross-authority analyst, pat a platform admin and pam the programme team (no authority:
+  pam runs the workshops, the journal, the survey waves, the knowledge library and feedback);
 - max works in both A (leader) and B (practitioner), to exercise the authority switcher.
 """
 
@@ -47,6 +48,7 @@ def make_personas():
     p.quentin = person("quentin", Role.QA_LEAD, b)
     p.ana = person("ana", Role.ANALYST)
     p.pat = person("pat", Role.PLATFORM_ADMIN)
+    p.pam = person("pam", Role.PROGRAMME)
     p.max = person("max", Role.LEADER, a)
     MembershipFactory(user=p.max, authority=b, role=Role.PRACTITIONER, team=team_b)
     return p

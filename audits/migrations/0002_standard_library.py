@@ -43,6 +43,16 @@ def create_standard_library(apps, schema_editor):
     Works with the historical models of a migration and with the real ones (``django.apps.apps``):
     both accept rows added to a draft version and the move from draft to published.
     """
+    create_tools(apps, read_library())
+
+
+def create_tools(apps, specs):
+    """Create and publish each tool version of ``specs`` (dicts in the format of the JSON files).
+
+    Version 1 of a tool whose key is taken is skipped, as is a version number the tool already has.
+    A later version of an existing tool is added to it, derived from its latest published version.
+    Later migrations that add tools or versions call this with their own files.
+    """
     Tool = apps.get_model("audits", "Tool")
     ToolVersion = apps.get_model("audits", "ToolVersion")
     Section = apps.get_model("audits", "Section")
@@ -52,22 +62,29 @@ def create_standard_library(apps, schema_editor):
 
     nodes = {node.key: node for node in ResultsNode.objects.all()}
     now = timezone.now()
-    for spec in read_library():
-        if Tool.objects.filter(key=spec["key"]).exists():
+    for spec in specs:
+        tool = Tool.objects.filter(key=spec["key"]).first()
+        if tool is not None and (
+            spec["version"] == 1 or ToolVersion.objects.filter(tool=tool, number=spec["version"]).exists()
+        ):
             continue
         elements = {
             element.key: element
             for element in RubricElement.objects.filter(rubric__key=spec.get("rubric", ""))
         }
-        tool = Tool.objects.create(
-            key=spec["key"],
-            name=spec["name"],
-            kind=spec["kind"],
-            description=spec["description"],
-            authority=None,
+        if tool is None:
+            tool = Tool.objects.create(
+                key=spec["key"],
+                name=spec["name"],
+                kind=spec["kind"],
+                description=spec["description"],
+                authority=None,
+            )
+        previous = (
+            ToolVersion.objects.filter(tool=tool, status="published").order_by("-number").first()
         )
         version = ToolVersion.objects.create(
-            tool=tool, number=spec["version"], status="draft", notes=spec["notes"]
+            tool=tool, number=spec["version"], status="draft", notes=spec["notes"], derived_from=previous
         )
         for section_spec in spec["sections"]:
             section = Section.objects.create(

@@ -32,5 +32,6 @@ def test_demo_seed_is_idempotent_and_has_every_role():
         "leader",
         "analyst",
         "platform_admin",
+        "programme",
     }
     assert Authority.objects.count() == 5  # five, so that benchmarks (which need five) show
