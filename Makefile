@@ -68,6 +68,8 @@ demo-data: install  ## Build the demo's data without serving it (DATABASE_URL pi
 	$(DEMO_ENV) $(PY) manage.py compute_measures
 	@# Last quarter's outcome report for every authority, as the quarterly job makes them.
 	$(DEMO_ENV) $(PY) manage.py run_scheduled_job reports.tasks.generate_quarterly_reports
+	@# The programme around the platform: feedback sent from the pages and triaged by the programme team.
+	$(DEMO_ENV) $(PY) manage.py seed_demo_feedback
 
 test: install  ## Run the whole test suite on the embedded database (SQLite, tasks in-process)
 	$(PY) -m pytest -n 2 -q

@@ -4,6 +4,7 @@ Later features add their pages here, with the predicate from ``accounts.access``
 page itself, so the menu and the page never disagree.
 """
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,8 +13,10 @@ from django.urls import reverse
 from accounts import access
 from accounts.models import Role
 
-# Entries used less often go under one "Manage" menu, when there are enough of them to fill it.
+# Entries used less often go under a menu ("Manage"; "Programme" for the programme around the
+# platform), when there are enough of them to fill it; otherwise they sit in the bar.
 MANAGE = "Manage"
+PROGRAMME = "Programme"
 MANAGE_MINIMUM = 3
 
 
@@ -67,6 +70,10 @@ def _compare(user, membership) -> bool:
 
 def _all_authorities(user, membership) -> bool:
     return access.sees_all_authorities(user)
+
+
+def _triage_feedback(user, membership) -> bool:
+    return access.may_triage_feedback(user)
 
 
 def _admin(user, membership) -> bool:
@@ -133,24 +140,31 @@ ITEMS = [
         "Your authority's details, teams and people.",
         MANAGE,
     ),
+    NavItem(
+        "Feedback inbox",
+        "feedback:inbox",
+        _triage_feedback,
+        "Feedback from everyone on the platform, to triage with notes.",
+        MANAGE,
+    ),
     NavItem("Admin", "admin:index", _admin, "Configure teams, people and the platform.", MANAGE),
 ]
 
 
 def items_for(user, membership) -> list[dict[str, str]]:
-    """The entries the user may use, in menu order; ``group`` is "Manage" for those shown in the
-    "Manage" menu (only when it would hold at least ``MANAGE_MINIMUM`` of them), else empty."""
+    """The entries the user may use, in menu order; ``group`` names the menu an entry is shown in
+    (only when that menu would hold at least ``MANAGE_MINIMUM`` entries), else it is empty."""
     if not user.is_authenticated:
         return []
     allowed = [item for item in ITEMS if item.allowed(user, membership)]
-    grouped = sum(1 for item in allowed if item.group) >= MANAGE_MINIMUM
+    sizes = Counter(item.group for item in allowed if item.group)
     return [
         {
             "label": item.label,
             "url": reverse(item.url_name),
             "url_name": item.url_name,
             "description": item.description,
-            "group": item.group if grouped else "",
+            "group": item.group if sizes[item.group] >= MANAGE_MINIMUM else "",
         }
         for item in allowed
     ]

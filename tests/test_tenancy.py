@@ -56,6 +56,12 @@ def _job_run_a(p):
     return {"pk": run.pk}
 
 
+def _feedback_a(p):
+    from feedback.services import feedback_give
+
+    return {"pk": feedback_give(author=p.alice, text="About our audits.", authority=p.authority_a).pk}
+
+
 OBJECT_URLS = [
     ("team page", "accounts:team", lambda p: {"pk": p.team_a.pk}),
     ("case page", "cases:detail", _child_a),
@@ -66,6 +72,7 @@ OBJECT_URLS = [
     ("practice record", "practice:record", lambda p: {"child_pk": _child_a(p)["pk"]}),
     ("audit learning actions", "followup:audit_actions", _audit_a),
     ("outcome report", "reports:detail", _report_a),
+    ("feedback", "feedback:detail", _feedback_a),
 ]
 
 # People of authority A who may open each page (alice is a practitioner, leah a leader).

@@ -49,7 +49,8 @@ NAVIGATION = {
     ],
     "charlie": ["Home", "Cases", "Audits", "Learning", "Reports", "Teams"],
     "ana": ["Home", "Reports", "Compare", "All authorities"],
-    "pat": ["Home", "Compare", "All authorities", "Admin"],
+    "pat": ["Home", "Compare", "All authorities", "Feedback inbox", "Admin"],
+    "pam": ["Home", "Feedback inbox", "Admin"],
 }
 
 
@@ -70,6 +71,7 @@ PAGES = {
     "oversight:overview": {"quinn"},
     "exports:index": {"quinn", "leah"},
     "jobs:list": {"quinn", "leah"},
+    "feedback:inbox": {"pat", "pam"},
 }
 
 
