@@ -68,7 +68,12 @@ demo-data: install  ## Build the demo's data without serving it (DATABASE_URL pi
 	$(DEMO_ENV) $(PY) manage.py compute_measures
 	@# Last quarter's outcome report for every authority, as the quarterly job makes them.
 	$(DEMO_ENV) $(PY) manage.py run_scheduled_job reports.tasks.generate_quarterly_reports
-	@# The programme around the platform: feedback sent from the pages and triaged by the programme team.
+	@# The programme around the platform: staff survey waves (baseline, follow-up, one open now); last quarter's
+	@# workshop, reflections and published journal, and this quarter's open poll; the knowledge library and
+	@# access records; feedback triaged by the programme team.
+	$(DEMO_ENV) $(PY) manage.py seed_demo_surveys
+	$(DEMO_ENV) $(PY) manage.py seed_demo_workshops
+	$(DEMO_ENV) $(PY) manage.py seed_demo_knowledge
 	$(DEMO_ENV) $(PY) manage.py seed_demo_feedback
 
 test: install  ## Run the whole test suite on the embedded database (SQLite, tasks in-process)

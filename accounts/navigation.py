@@ -72,6 +72,26 @@ def _all_authorities(user, membership) -> bool:
     return access.sees_all_authorities(user)
 
 
+def _surveys(user, membership) -> bool:
+    return access.takes_part_in_programme(user)
+
+
+def _workshops(user, membership) -> bool:
+    return access.may_view_workshop(user)
+
+
+def _journal(user, membership) -> bool:
+    return access.may_read_journal(user)
+
+
+def _knowledge(user, membership) -> bool:
+    return access.may_read_knowledge(user)
+
+
+def _knowledge_access(user, membership) -> bool:
+    return membership is not None and access.may_manage_knowledge_access(user, membership.authority_id)
+
+
 def _triage_feedback(user, membership) -> bool:
     return access.may_triage_feedback(user)
 
@@ -113,6 +133,42 @@ ITEMS = [
     ),
     NavItem("Compare", "outcomes:compare", _compare, "Authorities side by side on comparable measures."),
     NavItem("All authorities", "accounts:authorities", _all_authorities, "Every authority on the platform."),
+    # The programme around the platform.
+    NavItem(
+        "Staff survey",
+        "surveys:home",
+        _surveys,
+        "Answer the staff survey; results and action research reports.",
+        PROGRAMME,
+    ),
+    NavItem(
+        "Workshops",
+        "journal:workshops",
+        _workshops,
+        "The programme's workshops: answer a poll at its short link and watch the answers arrive.",
+        PROGRAMME,
+    ),
+    NavItem(
+        "Reflections",
+        "journal:reflections",
+        _has_authority,
+        "Your authority's quarterly reflection: its biggest achievement and challenge.",
+        PROGRAMME,
+    ),
+    NavItem(
+        "Journal",
+        "journal:list",
+        _journal,
+        "The quarterly journal: what authorities achieved and found hard, and the programme in numbers.",
+        PROGRAMME,
+    ),
+    NavItem(
+        "Knowledge",
+        "knowledge:library",
+        _knowledge,
+        "Guidance, tools and research tied to the practice elements and the results logic.",
+        PROGRAMME,
+    ),
     NavItem(
         "Imports",
         "cases:imports",
@@ -138,6 +194,13 @@ ITEMS = [
         "accounts:authority",
         _authority_overview,
         "Your authority's details, teams and people.",
+        MANAGE,
+    ),
+    NavItem(
+        "Knowledge access",
+        "knowledge:access",
+        _knowledge_access,
+        "Who has access to the knowledge bank, until when.",
         MANAGE,
     ),
     NavItem(

@@ -14,6 +14,7 @@ from audits import selectors
 from audits.models import Adaptation, ItemType, ToolVersion
 from audits.resolution import Origin, ResolvedItem, ResolvedTool
 from audits.xlsform import version_to_xlsform
+from knowledge.selectors import guidance_for_items
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -94,6 +95,13 @@ def preview_context(*, version: ToolVersion, adaptation: Adaptation | None, back
         "local_total": sum(1 for item in items if item.origin == Origin.LOCAL),
         "reworded_total": sum(1 for item in items if item.origin == Origin.REWORDED),
         "back_url": back_url,
+        # The knowledge resources shown beside the items (the programme's, and the authority's own).
+        "guidance": guidance_for_items(
+            items=items,
+            authority_id=adaptation.adoption.authority_id
+            if adaptation is not None
+            else version.tool.authority_id,
+        ),
     }
 
 

@@ -23,6 +23,7 @@ from audits import audit_forms, auditing, selectors, workflow
 from audits.followup_views import audit_followup_context
 from audits.models import Audit, AuditAnswer, AuditMove, AuditStatus
 from cases.models import Child
+from knowledge.selectors import guidance_for_items
 
 S = AuditStatus
 
@@ -271,6 +272,8 @@ def audit_page_context(*, user, audit: Audit) -> dict:
         ),
         "may_record_consent": access.may_record_consent(user, audit),
         "followups": _followup_links(audit),
+        # The knowledge resources beside the items: one query for the whole form.
+        "guidance": guidance_for_items(items=tool.items(), authority_id=audit.authority_id),
         **audit_followup_context(audit=audit, user=user),
     }
 
@@ -311,7 +314,12 @@ def answer(request, pk: int, item_key: str):
         return render(
             request,
             "audits/audit/_item.html",
-            {"audit": audit, "entry": entry, "levels": audit_forms.level_labels(tool)},
+            {
+                "audit": audit,
+                "entry": entry,
+                "levels": audit_forms.level_labels(tool),
+                "guidance": guidance_for_items(items=[item], authority_id=audit.authority_id),
+            },
         )
 
     field = request.POST.get("field", "")

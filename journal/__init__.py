@@ -1,3 +1,2 @@
-"""The programme around the QA system: workshop polls and their verbatim answers, quarterly
-reflections, the quarterly journal, the staff-survey action research, knowledge resources linked
-to rubric items, and feedback."""
+"""The programme's workshops and their live polls, the authorities' quarterly reflections, and the
+quarterly journal compiled from them with the programme's headline measures."""

@@ -45,6 +45,11 @@ DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str]]] = {
         "audits.tasks.send_learning_reminders",
         {"minute": "30", "hour": "7", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
     ),
+    # Daily: 30 and 7 days before knowledge-bank access expires, each reminder once.
+    "Remind staff of expiring knowledge-bank access (daily)": (
+        "knowledge.tasks.send_access_reminders",
+        {"minute": "30", "hour": "7", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+    ),
     "Chase overdue safety escalations (daily)": (
         "audits.tasks.chase_escalations",
         {"minute": "0", "hour": "8", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},

@@ -62,6 +62,70 @@ def _feedback_a(p):
     return {"pk": feedback_give(author=p.alice, text="About our audits.", authority=p.authority_a).pk}
 
 
+def _reflection_a(p):
+    from datetime import date
+
+    from journal import services
+
+    reflection = services.reflection_save(
+        authority=p.authority_a,
+        quarter=date(2024, 4, 1),
+        achievement="A's",
+        challenge="A's",
+        acting_user=p.leah,
+    )
+    return {"pk": reflection.pk}
+
+
+def _local_resource_a(p):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from knowledge.models import Resource
+
+    row = Resource.objects.create(
+        title="Ashdown standard",
+        summary="Ours.",
+        authority=p.authority_a,
+        file=SimpleUploadedFile("ashdown-standard.pdf", b"%PDF-1.4 A"),
+    )
+    return {"pk": row.pk}
+
+
+def _knowledge_access_a(p):
+    from datetime import date
+
+    from knowledge.models import KnowledgeAccess
+
+    return KnowledgeAccess.objects.create(
+        authority=p.authority_a, user=p.alice, granted_on=date(2026, 1, 1), expires_on=date(2027, 1, 1)
+    )
+
+
+def _survey_report_a(p):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audits.models import ToolVersion
+    from surveys.models import SurveyWave
+
+    today = timezone.localdate()
+    wave = SurveyWave.objects.create(
+        name="Tenancy wave",
+        tool_version=ToolVersion.objects.get(tool__key="staff-survey", number=2),
+        opens_on=today - timedelta(days=40),
+        closes_on=today - timedelta(days=10),
+    )
+    return {"pk": wave.pk, "code": p.authority_a.code}
+
+
+SURVEY_URLS = [
+    ("survey report", "surveys:report", _survey_report_a),
+    ("survey report PDF", "surveys:report_pdf", _survey_report_a),
+    ("survey results export", "surveys:export", _survey_report_a),
+]
+
+
 OBJECT_URLS = [
     ("team page", "accounts:team", lambda p: {"pk": p.team_a.pk}),
     ("case page", "cases:detail", _child_a),
@@ -73,10 +137,14 @@ OBJECT_URLS = [
     ("audit learning actions", "followup:audit_actions", _audit_a),
     ("outcome report", "reports:detail", _report_a),
     ("feedback", "feedback:detail", _feedback_a),
+    ("quarterly reflection", "journal:reflection", _reflection_a),
+    ("local knowledge resource", "knowledge:detail", _local_resource_a),
+    ("local knowledge download", "knowledge:download", _local_resource_a),
+    *SURVEY_URLS,
 ]
 
 # People of authority A who may open each page (alice is a practitioner, leah a leader).
-OWNER = {"import report": "leah", "outcome report": "leah"}
+OWNER = {"import report": "leah", "outcome report": "leah", **{label: "leah" for label, _, _ in SURVEY_URLS}}
 
 # Pages only QA leads and leaders open: quentin, QA lead of authority B, gets the same 404 on
 # authority A's objects as on missing ones (charlie, a practitioner, may not open them at all).
@@ -84,6 +152,8 @@ LEAD_URLS = [
     ("measure job run", "jobs:detail", _job_run_a),
     ("measure job progress", "jobs:progress", _job_run_a),
     ("outcome report", "reports:detail", _report_a),
+    ("quarterly reflection", "journal:reflection", _reflection_a),
+    *SURVEY_URLS,
 ]
 
 MISSING = 987_654_321
@@ -159,6 +229,8 @@ ADMIN_URLS = [
     ("job run", "admin:outcomes_jobrun_change", lambda p: _job_run_a(p)["pk"]),
     ("report branding", "admin:reports_reportbranding_change", lambda p: _branding_a(p).pk),
     ("outcome report", "admin:reports_outcomereport_change", lambda p: _report_a(p)["pk"]),
+    ("knowledge resource", "admin:knowledge_resource_change", lambda p: _local_resource_a(p)["pk"]),
+    ("knowledge access", "admin:knowledge_knowledgeaccess_change", lambda p: _knowledge_access_a(p).pk),
 ]
 
 

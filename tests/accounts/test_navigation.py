@@ -4,8 +4,11 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 # What each role sees in the menu, and nothing more. Later features add their entries here.
+PROGRAMME = ["Staff survey", "Workshops", "Reflections", "Journal", "Knowledge"]
+# Without an authority there is no reflection to write.
+PLATFORM_PROGRAMME = ["Staff survey", "Workshops", "Journal", "Knowledge"]
 NAVIGATION = {
-    "alice": ["Home", "Cases", "Audits", "Learning", "Reports", "Teams"],
+    "alice": ["Home", "Cases", "Audits", "Learning", "Reports", *PROGRAMME, "Teams"],
     "bob": [
         "Home",
         "Cases",
@@ -15,6 +18,7 @@ NAVIGATION = {
         "Escalations",
         "Outcomes",
         "Reports",
+        *PROGRAMME,
         "Teams",
     ],
     "quinn": [
@@ -27,11 +31,13 @@ NAVIGATION = {
         "Outcomes",
         "Reports",
         "QA overview",
+        *PROGRAMME,
         "Imports",
         "Exports",
         "Measure jobs",
         "Teams",
         "Authority",
+        "Knowledge access",
         "Admin",
     ],
     "leah": [
@@ -41,16 +47,17 @@ NAVIGATION = {
         "Learning",
         "Outcomes",
         "Reports",
+        *PROGRAMME,
         "Imports",
         "Exports",
         "Measure jobs",
         "Teams",
         "Authority",
     ],
-    "charlie": ["Home", "Cases", "Audits", "Learning", "Reports", "Teams"],
-    "ana": ["Home", "Reports", "Compare", "All authorities"],
-    "pat": ["Home", "Compare", "All authorities", "Feedback inbox", "Admin"],
-    "pam": ["Home", "Feedback inbox", "Admin"],
+    "charlie": ["Home", "Cases", "Audits", "Learning", "Reports", *PROGRAMME, "Teams"],
+    "ana": ["Home", "Reports", "Compare", "All authorities", *PLATFORM_PROGRAMME],
+    "pat": ["Home", "Compare", "All authorities", *PLATFORM_PROGRAMME, "Feedback inbox", "Admin"],
+    "pam": ["Home", *PLATFORM_PROGRAMME, "Feedback inbox", "Admin"],
 }
 
 
@@ -72,6 +79,11 @@ PAGES = {
     "exports:index": {"quinn", "leah"},
     "jobs:list": {"quinn", "leah"},
     "feedback:inbox": {"pat", "pam"},
+    "journal:workshops": set(NAVIGATION),
+    "journal:list": set(NAVIGATION),
+    "knowledge:library": set(NAVIGATION),
+    "knowledge:access": {"quinn", "pat"},  # platform admins choose the authority
+    "surveys:home": set(NAVIGATION),
 }
 
 
@@ -91,10 +103,14 @@ def test_less_used_entries_go_under_manage_when_there_are_enough(personas, login
         "Measure jobs",
         "Teams",
         "Authority",
+        "Knowledge access",
         "Admin",
     ]
+    assert [i["label"] for i in quinn if i["group"] == "Programme"] == PROGRAMME
     alice = login(personas.alice).get(reverse("home")).context["nav_items"]
-    assert all(not i["group"] for i in alice)  # "Teams" alone stays in the bar
+    assert all(i["group"] != "Manage" for i in alice)  # "Teams" alone stays in the bar
+    pat = login(personas.pat).get(reverse("home")).context["nav_items"]
+    assert [i["label"] for i in pat if not i["group"]][-2:] == ["Feedback inbox", "Admin"]
 
 
 def test_anonymous_is_sent_to_login(client):

@@ -1,5 +1,6 @@
 """The standard tool library loaded by ``audits/migrations/0002_standard_library.py`` and the
-later migrations that add tools to it (``0004_workshop_poll.py``).
+later migrations that add tools to it (``0004_workshop_poll.py``) or versions of a tool
+(``0005_staff_survey_v2.py``).
 
 The test database is built by running the migrations, so these tests see exactly what a new
 installation gets.
@@ -116,6 +117,17 @@ EXPECTED = {
     ),
 }
 
+# Later standard versions: (tool key, number) -> item keys in order.
+STAFF_SURVEY_V2 = [
+    *EXPECTED["staff-survey"][1][:12],
+    "leadership-visible",
+    "culture-compliance",
+    *EXPECTED["staff-survey"][1][12:],
+]
+LATER_VERSIONS = {("staff-survey", 2): STAFF_SURVEY_V2}
+ALL_VERSIONS = [(key, 1) for key in EXPECTED] + list(LATER_VERSIONS)
+ALL_ITEMS = sum(len(keys) for _, keys in EXPECTED.values()) + sum(len(k) for k in LATER_VERSIONS.values())
+
 CASE_AUDIT_SECTIONS = {
     "the-map": ["p1", "p2", "p3", "p4"],
     "goals-and-scaling": ["p5", "p6"],
@@ -148,18 +160,47 @@ def library_counts():
 
 
 @pytest.mark.django_db
-def test_every_standard_tool_is_published_at_version_1():
+def test_every_standard_tool_is_published_at_version_1_and_later_versions_derive_from_it():
     tools = Tool.objects.filter(authority__isnull=True)
     assert sorted(tools.values_list("key", flat=True)) == sorted(EXPECTED)
     for tool in tools:
         kind, _ = EXPECTED[tool.key]
         assert tool.kind == kind
         assert "Domain brief" in tool.description
-        versions = list(tool.versions.all())
-        assert [v.number for v in versions] == [1]
-        assert versions[0].status == VersionStatus.PUBLISHED
-        assert versions[0].published_at is not None
+        versions = sorted(tool.versions.all(), key=lambda v: v.number)
+        expected_numbers = [1] + sorted(n for key, n in LATER_VERSIONS if key == tool.key)
+        assert [v.number for v in versions] == expected_numbers
+        assert all(v.status == VersionStatus.PUBLISHED and v.published_at is not None for v in versions)
         assert versions[0].derived_from is None
+        for earlier, later in zip(versions, versions[1:], strict=False):
+            assert later.derived_from == earlier
+
+
+@pytest.mark.django_db
+def test_staff_survey_v2_adds_leadership_and_culture_and_keeps_every_v1_item():
+    v1, v2 = (ToolVersion.objects.get(tool__key="staff-survey", number=n) for n in (1, 2))
+    assert list(v2.items.values_list("key", flat=True)) == STAFF_SURVEY_V2
+    section = v2.sections.get(key="leadership-culture")
+    assert section.title == "Leadership and culture"
+    items = {item.key: item for item in v2.items.select_related("node")}
+    assert items["leadership-visible"].node.key == "implementation_fidelity.leadership"
+    assert items["culture-compliance"].node.key == "implementation_fidelity.alignment"
+    assert (
+        items["leadership-visible"].text
+        == "Senior leaders are visible and engaged in our practice with families."
+    )
+    climate_options = items["climate-teamwork"].options
+    for key in ("leadership-visible", "culture-compliance"):
+        assert items[key].is_core and items[key].required
+        assert items[key].options == climate_options
+        assert "Domain brief" in items[key].guidance and "§4" in items[key].guidance
+    fields = ["key", "type", "text", "guidance", "required", "is_core", "node_id", "options", "anchors"]
+    assert list(v1.items.values_list(*fields)) == [
+        row
+        for row in v2.items.values_list(*fields)
+        if row[0] not in ("leadership-visible", "culture-compliance")
+    ]
+    assert "Leadership and culture" in v2.notes
 
 
 @pytest.mark.django_db
@@ -171,7 +212,8 @@ def test_item_keys_per_tool_in_order(tool_key):
 
 @pytest.mark.django_db
 def test_tools_stay_short():
-    counts = {key: ToolVersion.objects.get(tool__key=key).items.count() for key in EXPECTED}
+    counts = {key: ToolVersion.objects.get(tool__key=key, number=1).items.count() for key in EXPECTED}
+    assert ToolVersion.objects.get(tool__key="staff-survey", number=2).items.count() == 17
     assert counts["case-audit"] == 14 + 5
     assert counts["workshop-poll"] == 3  # a poll in a workshop asks a few questions
     for key, count in counts.items():
@@ -226,7 +268,7 @@ def test_case_audit_covers_every_element_of_the_rubric_once():
 @pytest.mark.django_db
 def test_every_item_maps_to_a_rubric_element_or_a_results_logic_node():
     items = list(standard_items())
-    assert len(items) == sum(len(keys) for _, keys in EXPECTED.values())
+    assert len(items) == ALL_ITEMS
     for item in items:
         assert item.rubric_element is not None or item.node is not None, item.key
         assert item.node is not None, item.key  # in this library every item has its node
@@ -291,7 +333,7 @@ def test_choice_items_have_options():
             assert all(option["value"] and option["label"] for option in item.options), item.key
         else:
             assert item.options == [], item.key
-    assert seen == 7  # six climate items and the observation setting
+    assert seen == 7 + 8  # six climate items and the observation setting; v2: climate and leadership
 
 
 @pytest.mark.django_db
@@ -309,9 +351,9 @@ def test_items_have_text_guidance_and_unique_orders():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("tool_key", list(EXPECTED))
-def test_each_standard_version_passes_the_publishing_checks(tool_key):
-    version = ToolVersion.objects.get(tool__key=tool_key, number=1)
+@pytest.mark.parametrize(("tool_key", "number"), ALL_VERSIONS)
+def test_each_standard_version_passes_the_publishing_checks(tool_key, number):
+    version = ToolVersion.objects.get(tool__key=tool_key, number=number)
     assert services.tool_version_validate(version=version) == []
 
 
@@ -356,4 +398,20 @@ def test_the_migration_reverses_and_applies_again():
     assert ToolVersion.objects.filter(
         tool__key__in=EXPECTED, number=1, status=VersionStatus.PUBLISHED
     ).count() == len(EXPECTED)
-    assert Item.objects.count() == sum(len(keys) for _, keys in EXPECTED.values())
+    assert Item.objects.count() == ALL_ITEMS
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_v2_migration_reverses_to_version_1_and_applies_again():
+    executor = MigrationExecutor(connection)
+    executor.migrate([("audits", "0004_workshop_poll")])
+    assert list(ToolVersion.objects.filter(tool__key="staff-survey").values_list("number", flat=True)) == [1]
+    assert Item.objects.count() == ALL_ITEMS - len(STAFF_SURVEY_V2)
+
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    v2 = ToolVersion.objects.get(tool__key="staff-survey", number=2)
+    assert v2.status == VersionStatus.PUBLISHED
+    assert v2.derived_from == ToolVersion.objects.get(tool__key="staff-survey", number=1)
+    assert Item.objects.count() == ALL_ITEMS
