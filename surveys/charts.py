@@ -91,5 +91,5 @@ def _draw(rows: Sequence[Row], *, bands: Sequence[str], title: str, width: float
         fontsize=6.3,
         frameon=False,
     )
-    figure.subplots_adjust(left=0.12, right=0.99, bottom=0.35 / height, top=1 - 0.35 / height)
+    figure.subplots_adjust(left=0.12, right=0.965, bottom=0.35 / height, top=1 - 0.35 / height)
     return _svg(figure, title)

@@ -63,7 +63,9 @@ def _signed(value: float | None, *, percent: bool = False) -> str:
         return "–"
     if percent:
         points = round(value * 100)
-        return "no change" if points == 0 else f"{points:+d} points"
+        if points == 0:
+            return "no change"
+        return f"{points:+d} point" if abs(points) == 1 else f"{points:+d} points"
     rounded = round(value, 1)
     return "no change" if rounded == 0 else f"{rounded:+.1f}"
 
