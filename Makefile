@@ -87,5 +87,8 @@ lint: install  ## ruff, ruff format --check and mypy
 test-services: install  ## Run the suite on PostgreSQL and Redis, then the real-worker tests against a Celery worker
 	bash scripts/test_services.sh
 
+bench: install  ## Benchmark on PostgreSQL (SCALE=full: 153 authorities x 2,000 children); writes bench/results/ and docs/benchmarks.md
+	$(PY) -m bench --scale $(or $(SCALE),quick)
+
 clean:  ## Remove the virtualenv, the demo database and collected files
 	rm -rf $(VENV) db.sqlite3* staticfiles media static/vendor

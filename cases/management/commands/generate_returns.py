@@ -73,6 +73,13 @@ class Command(BaseCommand):
             ),
         )
 
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="Authorities written at once, each in its own process (the files are the same whatever the number)",
+        )
+
     def handle(self, *args, **options) -> None:
         count: int = options["authorities"]
         if count < 1:
@@ -107,6 +114,7 @@ class Command(BaseCommand):
                 as_of=as_of,
                 bad_rate=options["bad_rate"],
                 teams=_list(options["teams"]) or None,
+                workers=options["workers"],
             )
         except ValueError as error:
             raise CommandError(str(error)) from None
