@@ -1,4 +1,5 @@
-"""The short locust run against gunicorn (two workers) on 127.0.0.1."""
+"""The short locust run against gunicorn on 127.0.0.1, configured as the web container is
+(``docker/gunicorn.conf.py``: two processes of eight threads unless told otherwise)."""
 
 import csv
 import json
@@ -15,6 +16,7 @@ CSRF_SECRET = "benchcsrfsecretbenchcsrfsecret01"  # 32 characters, as Django's C
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+GUNICORN_CONFIG = ROOT / "docker" / "gunicorn.conf.py"
 
 
 def prepare_plan(code: str, people: int, folder: Path) -> Path:
@@ -105,12 +107,46 @@ def _wait_for(url: str, seconds: float = 30) -> None:
     raise RuntimeError(f"gunicorn did not answer on {url}")
 
 
-def run(plan: Path, *, users: int, seconds: int, folder: Path) -> dict:
+def gunicorn_command(port: int, *, workers: int = 2, threads: int = 8) -> list[str]:
+    """The web container's gunicorn (its configuration file), on 127.0.0.1 without an access log.
+    ``threads=1`` with the ``sync`` class is the configuration measured before threads."""
+    command = [str(BIN / "gunicorn"), "--config", str(GUNICORN_CONFIG), "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(workers), "--threads", str(threads), "--access-logfile", "/dev/null"]
+    if threads == 1:
+        command += ["--worker-class", "sync"]
+    return command
+
+
+def _warm_up(base: str, plan: Path, *, rounds: int) -> int:
+    """Ask for the pages of the load test a few times before it starts, as the page timings do after
+    their warm-up: each process imports its modules and draws the dashboard's charts once (the bench
+    has no Redis, so each process has its own chart cache). The processes share the requests at
+    random; ``rounds`` of them make it unlikely that one is left cold. Returns the requests made."""
+    entry = json.loads(plan.read_text(encoding="utf-8"))[0]
+    paths = ["/outcomes/", "/cases/", f"/cases/{entry['cases'][0]}/"]
+    for _ in range(rounds):
+        for path in paths:
+            request = urllib.request.Request(base + path, headers={"Cookie": f"sessionid={entry['session']}"})
+            with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - 127.0.0.1
+                response.read()
+    return rounds * len(paths)
+
+
+def run(
+    plan: Path,
+    *,
+    users: int,
+    seconds: int,
+    folder: Path,
+    workers: int = 2,
+    threads: int = 8,
+    warm_up: bool = True,
+) -> dict:
     """Start gunicorn, run locust headless for ``seconds``, stop gunicorn; the aggregated figures."""
     port = _free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "BENCH_LOCUST_PLAN": str(plan)}
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "qa_system.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"],
+        gunicorn_command(port, workers=workers, threads=threads),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -118,6 +154,7 @@ def run(plan: Path, *, users: int, seconds: int, folder: Path) -> dict:
     )
     try:
         _wait_for(f"http://127.0.0.1:{port}/accounts/login/")
+        warmed = _warm_up(f"http://127.0.0.1:{port}", plan, rounds=4 * workers) if warm_up else 0
         prefix = folder / "locust"
         subprocess.run(
             [
@@ -148,7 +185,8 @@ def run(plan: Path, *, users: int, seconds: int, folder: Path) -> dict:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return _summary(Path(f"{prefix}_stats.csv"), users=users, seconds=seconds)
+    summary = _summary(Path(f"{prefix}_stats.csv"), users=users, seconds=seconds)
+    return {**summary, "gunicorn": {"workers": workers, "threads": threads}, "warm_up_requests": warmed}
 
 
 def _summary(path: Path, *, users: int, seconds: int) -> dict:

@@ -7,6 +7,7 @@ size and page count and saves its progress step by step, so that the report's pa
 when anything fails the report is marked failed with the error and no file is kept.
 """
 
+import gc
 import hashlib
 import logging
 from collections.abc import Callable
@@ -52,9 +53,22 @@ def _quiet_weasyprint():
             item.setLevel(level)
 
 
+@contextmanager
+def _older_objects_frozen():
+    """Keep the garbage collector off the objects that existed before (Django, matplotlib, fonts:
+    some 300,000), which it would otherwise walk again at every full collection while WeasyPrint
+    builds and draws a long document: 0.5-1.3 s of a 2 s render, 0.3 s when frozen. They are
+    unfrozen afterwards, and collected as before; the objects of the render are collected as usual."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def pdf_from_html(html: str) -> RenderedPdf:
     """The PDF of ``html`` (WeasyPrint), and its number of pages."""
-    with _quiet_weasyprint():
+    with _quiet_weasyprint(), _older_objects_frozen():
         # Imported here, quietly: it loads Pango (only rendering needs it) and parses its own CSS.
         from weasyprint import HTML
 

@@ -2,6 +2,9 @@
 benchmark band and the target, and a cache keyed by everything a chart is drawn from."""
 
 import re
+import threading
+import time
+from xml.etree import ElementTree
 
 import pytest
 from django.core.cache import cache
@@ -91,3 +94,68 @@ def test_two_charts_on_one_page_do_not_share_ids():
     ids_one = set(re.findall(r'id="([^"]+)"', one))
     ids_two = set(re.findall(r'id="([^"]+)"', two))
     assert ids_one and not ids_one & ids_two
+
+
+def test_the_markup_is_lean_well_formed_svg():
+    """Every element costs the PDF report (fifteen charts) and the page weight: no group that only
+    names an artist, no metadata or stylesheet, styles as attributes, coordinates to 0.01."""
+    points = [
+        TrendPoint(label, value, (0.1, 0.3))
+        for label, value in zip(QUARTERS, [0.2, None, 0.25, 0.3], strict=True)
+    ]
+    svg = trend_chart(points, unit="share", title="Re-referrals", target=0.2)
+    root = ElementTree.fromstring(svg)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    elements = list(root.iter())
+    assert len(elements) < 60, len(elements)
+    for element in elements:
+        assert "style" not in element.attrib
+        assert not (element.tag.endswith("}g") and set(element.attrib) <= {"id"})
+        for value in element.attrib.values():
+            assert not re.search(r"\d\.\d{3,}", value), value
+    assert "<metadata" not in svg and "<style" not in svg
+    # Every reference points at an element of the same chart.
+    ids = {element.get("id") for element in elements}
+    referred = re.findall(r"url\(#([^)]+)\)", svg) + re.findall(r'xlink:href="#([^"]+)"', svg)
+    assert referred and set(referred) <= ids
+
+
+def test_slimming_keeps_what_is_drawn():
+    points = [TrendPoint(label, 0.5) for label in QUARTERS]
+    svg = trend_chart(points, unit="share", title="A", target=0.6)
+    # The tick labels, the line with its markers, the target's dashes and the gridlines' colour.
+    assert all(f">{q.split()[0]}<" in svg for q in QUARTERS)
+    assert "font-family=\"'DejaVu Sans'\"" in svg
+    assert "stroke-dasharray" in svg and f'stroke="{charts.GRID}"' in svg
+    assert svg.count("<use ") >= len(QUARTERS)
+
+
+def test_threads_asking_for_the_same_chart_at_once_draw_it_once(monkeypatch):
+    """A cold web process under load: its threads wait for the one drawing, then use its chart."""
+    drawn = []
+    started = threading.Event()
+    real = charts._draw_trend
+
+    def slow(*args, **kwargs):
+        drawn.append(kwargs["title"])
+        started.set()
+        time.sleep(0.2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(charts, "_draw_trend", slow)
+    points = [TrendPoint(label, 0.5) for label in QUARTERS]
+    results: list[str] = []
+
+    def ask() -> None:
+        results.append(trend_chart(points, unit="share", title="Busy"))
+
+    first = threading.Thread(target=ask)
+    first.start()
+    started.wait(5)
+    others = [threading.Thread(target=ask) for _ in range(3)]
+    for thread in others:
+        thread.start()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert drawn == ["Busy"]
+    assert len(results) == 4 and len(set(results)) == 1
