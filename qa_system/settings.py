@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.ActiveAuthorityMiddleware",
+    "accounts.middleware.SlidingSessionMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks, so that it sees the outcome of every other middleware.
     "axes.middleware.AxesMiddleware",
@@ -139,7 +140,9 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Sessions end after a period without requests: every request pushes the expiry forward.
 SESSION_COOKIE_AGE = env.integer("SESSION_IDLE_MINUTES", 60, minimum=5) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle expiry slides with activity through accounts.middleware.SlidingSessionMiddleware, which
+# writes the session at most once a minute rather than on every request.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 AXES_FAILURE_LIMIT = env.integer("AXES_FAILURE_LIMIT", 5, minimum=1)

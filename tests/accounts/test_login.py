@@ -1,4 +1,5 @@
 import re
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -32,14 +33,28 @@ def test_lockout_after_repeated_failures(personas, client):
 
 
 def test_sessions_expire_after_inactivity():
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
     assert settings.SESSION_COOKIE_AGE == 60 * 60
+    assert "accounts.middleware.SlidingSessionMiddleware" in settings.MIDDLEWARE
 
 
-def test_session_expiry_moves_with_each_request(personas, login):
+def _expiry(client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.session.session_key).expire_date
+
+
+def test_session_expiry_moves_with_activity_at_most_once_a_minute(personas, login):
     client = login(personas.alice)
-    client.get(reverse("home"))
+    with mock.patch("accounts.middleware.time.time", return_value=1_000_000.0):
+        client.get(reverse("home"))
+    first = _expiry(client)
     assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
+    with mock.patch("accounts.middleware.time.time", return_value=1_000_030.0):
+        client.get(reverse("home"))
+    assert _expiry(client) == first  # within the minute: no write
+    with mock.patch("accounts.middleware.time.time", return_value=1_000_061.0):
+        client.get(reverse("home"))
+    assert _expiry(client) > first
 
 
 def test_logout_is_a_post(personas, login):
