@@ -379,7 +379,7 @@ def _incremental(context: dict, out: dict) -> None:
         "job_s": _finished_run_seconds(before),
         "stored": run.stored,
         "updated": run.updated,
-        "marks_since": "the whole authority (the importer marks since=None)",
+        "marks_since": run.changed_from.isoformat() if run.changed_from else "the start",
     }
     # The same recompute if the import marked only from the start of the census year it touched
     # (the mark runs the job at once: background work runs in the caller in the bench settings).

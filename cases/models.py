@@ -230,6 +230,17 @@ class ImportRun(models.Model):
     rejected = models.PositiveIntegerField(default=0)
     problems = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True, help_text="Why the whole file was rejected.")
+    # What the stored or changed records mean for the measures (read when the upload's last file is
+    # in, to mark the authority's measures stale from the right period).
+    changes_measures = models.BooleanField(
+        default=True, help_text="False when no record a measure counts was stored or changed."
+    )
+    changed_from = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Earliest date of the records stored or changed; empty: from the start "
+        "(a child moved between teams).",
+    )
 
     objects = ImportRunQuerySet.as_manager()
 

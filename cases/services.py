@@ -2,7 +2,8 @@
 
 An import is two steps so that the web upload can hand the work to a Celery worker:
 ``import_run_create`` records the file (who, what, when) and ``import_run_execute`` detects the
-format, parses, checks, and stores the records in one transaction. A file that cannot be read at
+format, parses, checks, and stores the records in one transaction, a few thousand children at a
+time so that memory stays flat however large the file. A file that cannot be read at
 all is rejected whole and nothing from it is stored; records that cannot be used are listed in the
 run's problems while the rest is stored. The uploaded file is deleted once the run has finished:
 it holds identifiers (UPNs, dates of birth) the platform does not keep.
@@ -10,8 +11,9 @@ it holds identifiers (UPNs, dates of birth) the platform does not keep.
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.files import File
@@ -20,9 +22,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Authority
-from cases.importers.base import FileRejected
+from cases.importers.base import Batch, FileRejected
 from cases.importers.registry import IMPORTERS
-from cases.importers.store import store_batch
+from cases.importers.store import StoreResult, store_chunk
 from cases.models import ImportRun, ImportStatus
 
 logger = logging.getLogger(__name__)
@@ -73,25 +75,48 @@ def detect_format(head: bytes, filename: str) -> tuple[str, object]:
     )
 
 
-def _progress(run: ImportRun, percent: int) -> None:
-    ImportRun.objects.filter(pk=run.pk).update(progress=percent)
+def _batches(importer: Any, path: Path, file_format: str, filename: str) -> Iterator[Batch]:
+    """The file's records a few thousand children at a time where the importer reads it so (a CIN
+    census can be large), else as one batch."""
+    chunked = getattr(importer, "parse_chunks", None)
+    if chunked is not None:
+        return chunked(path, file_format, filename)
+    return iter([importer.parse(path, file_format, filename)])
 
 
-def _finish(run: ImportRun, **fields) -> ImportRun:
+def _finish(run: ImportRun, **fields: Any) -> ImportRun:
+    """Record the outcome in one UPDATE, and delete the uploaded file."""
     for name, value in fields.items():
         setattr(run, name, value)
     run.finished_at = _now()
     run.progress = 100
-    run.save()
     if run.upload:
-        run.upload.delete(save=True)
+        run.upload.delete(save=False)
+    run.save(update_fields=[*fields, "finished_at", "progress", "upload", "file_format"])
     return run
+
+
+def _rejected(run: ImportRun, error: str) -> ImportRun:
+    return _finish(
+        run,
+        status=ImportStatus.REJECTED,
+        error=error,
+        stored=0,
+        updated=0,
+        unchanged=0,
+        rejected=0,
+        problems=[],
+        changes_measures=False,
+        changed_from=None,
+    )
 
 
 def import_run_execute(*, import_run_id: int, recompute: bool = False) -> ImportRun:
     """Import one recorded file. Safe to call twice: only a waiting run is claimed.
 
-    With ``recompute``, the authority's measures are recomputed once the records are stored.
+    The records are stored as they are read, a few thousand children at a time, in one transaction
+    with the run's report: a file rejected part way through stores nothing. With ``recompute``, the
+    authority's measures are marked stale once the upload's last file is in.
     """
     claimed = ImportRun.objects.filter(pk=import_run_id, status=ImportStatus.PENDING).update(
         status=ImportStatus.RUNNING, started_at=_now(), progress=5
@@ -110,34 +135,31 @@ def import_run_execute(*, import_run_id: int, recompute: bool = False) -> Import
         with path.open("rb") as handle:
             head = handle.read(HEAD_BYTES)
         file_format, importer = detect_format(head, run.filename)
-        ImportRun.objects.filter(pk=run.pk).update(file_format=file_format, progress=10)
         run.file_format = file_format
-        batch = importer.parse(path, file_format, run.filename)  # type: ignore[attr-defined]
-        _check_authority(run, batch.authority_code)
-        _progress(run, 60)
-        result = store_batch(batch, run.authority)
+        with transaction.atomic():
+            result = StoreResult()
+            problems: list[dict[str, str]] = []
+            for batch in _batches(importer, path, file_format, run.filename):
+                _check_authority(run, batch.authority_code)
+                result.add(store_chunk(batch, run.authority))
+                problems.extend(problem.as_dict() for problem in batch.problems)
+            run = _finish(
+                run,
+                status=ImportStatus.DONE,
+                stored=result.stored,
+                updated=result.updated,
+                unchanged=result.unchanged,
+                rejected=len(problems),
+                problems=problems,
+                changes_measures=result.changes_measures,
+                changed_from=None if result.moved_teams else result.earliest,
+            )
     except FileRejected as rejection:
-        run = _finish(run, status=ImportStatus.REJECTED, error=str(rejection))
-        if recompute:
-            _recompute_when_last(run)
-        return run
+        run = _rejected(run, str(rejection))
     except Exception as error:
         logger.exception("Import %s failed", run.pk)
-        _finish(
-            run,
-            status=ImportStatus.REJECTED,
-            error=f"The import failed unexpectedly ({type(error).__name__}).",
-        )
+        _rejected(run, f"The import failed unexpectedly ({type(error).__name__}).")
         raise
-    run = _finish(
-        run,
-        status=ImportStatus.DONE,
-        stored=result.stored,
-        updated=result.updated,
-        unchanged=result.unchanged,
-        rejected=len(batch.problems),
-        problems=[problem.as_dict() for problem in batch.problems],
-    )
     if recompute:
         _recompute_when_last(run)
     return run
@@ -145,20 +167,31 @@ def import_run_execute(*, import_run_id: int, recompute: bool = False) -> Import
 
 def _recompute_when_last(run: ImportRun) -> None:
     """Mark the authority's measures stale once the last file of an upload has been imported (files
-    uploaded together are imported one after another; recomputing after each would repeat work).
-    The whole authority: the run does not keep the dates of what it stored, and an Annex A moves
-    children between teams."""
+    uploaded together are imported one after another; recomputing after each would repeat work),
+    from the earliest date any of the upload's files stored or changed: the periods before it keep
+    their values. From the start when a file moved a child between teams (or did not record the
+    date). Nothing when the files stored or changed nothing a measure counts."""
     waiting = ImportRun.objects.filter(
         authority_id=run.authority_id, status__in=[ImportStatus.PENDING, ImportStatus.RUNNING]
     ).exclude(pk=run.pk)
-    changed = ImportRun.objects.filter(
-        authority_id=run.authority_id, status=ImportStatus.DONE, finished_at__gte=run.created_at
-    ).exclude(stored=0, updated=0)
-    if waiting.exists() or not changed.exists():
+    if waiting.exists():
+        return
+    changed_from = list(
+        ImportRun.objects.filter(
+            authority_id=run.authority_id,
+            status=ImportStatus.DONE,
+            finished_at__gte=run.created_at,
+            changes_measures=True,
+        )
+        .exclude(stored=0, updated=0)
+        .values_list("changed_from", flat=True)
+    )
+    if not changed_from:
         return
     from outcomes.services import mark_stale
 
-    mark_stale(authority_id=run.authority_id, since=None, reason=f"Import of {run.filename}")
+    since = None if None in changed_from else min(day for day in changed_from if day is not None)
+    mark_stale(authority_id=run.authority_id, since=since, reason=f"Import of {run.filename}")
 
 
 def _check_authority(run: ImportRun, code: str | None) -> None:

@@ -14,7 +14,7 @@ out, and the records nested beside it are kept.
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -124,9 +124,13 @@ class _Fields:
         return self.element.findtext(path)
 
     def day(self, path: str, *, required: bool = False) -> date | None:
-        name = path.rsplit("/", 1)[-1]
+        # The commonest read (up to six dates a record), so without _try's closure.
         read = require_date if required else parse_date
-        return self._try(lambda: read(self.text(path), name, formats=ISO))
+        try:
+            return read(self.element.findtext(path), path.rsplit("/", 1)[-1], formats=ISO)
+        except RecordRejected as exc:
+            self.errors.append(exc)
+            return None
 
     def days(self, path: str) -> list[date]:
         name = path.rsplit("/", 1)[-1]
@@ -310,16 +314,36 @@ def _read_episode(details: Element, la_child_id: str, where: str, batch: Batch) 
 # The file
 
 
+CHILDREN_PER_CHUNK = 2000  # children parsed, then stored, at a time: memory stays flat as the file grows
+
+
 def parse(path: Path, file_format: str, filename: str) -> Batch:
-    """Read a CIN census file into a batch. Raises ``FileRejected`` for an empty file, a file that is
-    not well-formed XML, XML that declares entities or refers to external ones, and XML that is
-    not a CIN census (another root element, or a header naming another collection)."""
+    """Read a whole CIN census file into one batch (see ``parse_chunks``)."""
+    [batch] = _batches(path, file_format, filename, children_per_chunk=None)
+    return batch
+
+
+def parse_chunks(path: Path, file_format: str, filename: str) -> Iterator[Batch]:
+    """Read a CIN census file as batches of ``CHILDREN_PER_CHUNK`` children (the last may hold
+    fewer), each yielded once its children are read and before the next are read: the importer
+    stores one while the file's later children are still on disk. A child repeated in a later
+    batch is stored again from it: the later occurrence wins, as within one batch.
+
+    Raises ``FileRejected``, possibly after some batches (the caller's transaction then keeps none
+    of them), for an empty file, a file that is not well-formed XML, XML that declares entities or
+    refers to external ones, and XML that is not a CIN census (another root element, or a header
+    naming another collection)."""
+    return _batches(path, file_format, filename, children_per_chunk=CHILDREN_PER_CHUNK)
+
+
+def _batches(
+    path: Path, file_format: str, filename: str, *, children_per_chunk: int | None
+) -> Iterator[Batch]:
     if Path(path).stat().st_size == 0:
         raise FileRejected("The file is empty: a CIN census is an XML file with a Message element.")
-    batch = Batch(file=filename, file_format=file_format)
     try:
         with open(path, "rb") as stream:
-            _read(stream, batch)
+            yield from _read(stream, file_format, filename, children_per_chunk)
     except EntitiesForbidden as exc:
         if exc.sysid or exc.pubid:
             raise FileRejected(
@@ -342,7 +366,6 @@ def parse(path: Path, file_format: str, filename: str) -> Batch:
                 "The file is empty: a CIN census is an XML file with a Message element."
             ) from None
         raise FileRejected(f"The file is not well-formed XML ({exc}).") from None
-    return batch
 
 
 def _has_content(path: Path) -> bool:
@@ -350,13 +373,15 @@ def _has_content(path: Path) -> bool:
         return bool(stream.read(65536).strip())
 
 
-def _read(stream: Any, batch: Batch) -> None:
+def _read(stream: Any, file_format: str, filename: str, children_per_chunk: int | None) -> Iterator[Batch]:
+    batch = Batch(file=filename, file_format=file_format)
     stack: list[Element] = []
     children_seen = 0
-    found_children = False
+    found_children = yielded = False
     for event, element in iterparse(stream, events=("start", "end")):
         if event == "start":
-            element.tag = _local(element.tag)
+            if "}" in element.tag:
+                element.tag = _local(element.tag)
             if not stack and element.tag not in {"Message", "Children"}:
                 raise FileRejected(
                     f"This is not a CIN census: the XML's root element is <{element.tag}>, "
@@ -373,10 +398,16 @@ def _read(stream: Any, batch: Batch) -> None:
             # Drop the child once read, so the tree never grows with the file.
             element.clear()
             parent.remove(element)
+            if children_per_chunk and len(batch.children) >= children_per_chunk:
+                yield batch
+                yielded = True
+                batch = Batch(file=filename, file_format=file_format, authority_code=batch.authority_code)
         elif stack and stack[0].tag == "Message" and len(stack) >= 2 and stack[1].tag == "Header":
             _read_header(element, batch)
     if not found_children:
         raise FileRejected("This is not a CIN census: the XML has no <Children> element under <Message>.")
+    if batch.children or batch.problems or not yielded:
+        yield batch
 
 
 def _read_header(element: Element, batch: Batch) -> None:

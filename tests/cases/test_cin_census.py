@@ -667,6 +667,37 @@ def test_memory_stays_flat_as_the_file_grows(tmp_path):
     assert peak < 3_000_000
 
 
+def test_chunks_hold_a_set_number_of_children_and_the_header(tmp_path, monkeypatch):
+    """The importer stores one chunk before reading the next: each holds CHILDREN_PER_CHUNK
+    children (the last fewer), the LEA of the header, and the problems of its own children, placed
+    by their position in the whole file."""
+    monkeypatch.setattr(cin_census, "CHILDREN_PER_CHUNK", 2)
+    body = "".join(cin.child(f"C{n}", cin.episode("2023-01-10")) for n in range(1, 5))
+    body += cin.child("C5", cin.episode("2023-02-30"))
+    path = cin.write(tmp_path, cin.message(body, lea="823"))
+    chunks = list(cin_census.parse_chunks(path, ImportFormat.CIN_CENSUS, path.name))
+    assert [sorted(chunk.children) for chunk in chunks] == [["C1", "C2"], ["C3", "C4"], ["C5"]]
+    assert {chunk.authority_code for chunk in chunks} == {"823"}
+    assert [[problem.where for problem in chunk.problems] for chunk in chunks] == [
+        [],
+        [],
+        ["Child 5, CINdetails 1"],
+    ]
+    whole = parse_file(path)
+    assert counts(whole) == {"children": 5, "referrals": 4, **dict.fromkeys(TABLES[1:], 0)}
+
+
+def test_a_file_cut_short_is_rejected_after_its_first_chunks(tmp_path, monkeypatch):
+    monkeypatch.setattr(cin_census, "CHILDREN_PER_CHUNK", 1)
+    text = cin.message(cin.child("C1") + cin.child("C2")).rsplit("</Children>", 1)[0]
+    path = cin.write(tmp_path, text)
+    chunks = cin_census.parse_chunks(path, ImportFormat.CIN_CENSUS, path.name)
+    assert list(next(chunks).children) == ["C1"]
+    assert list(next(chunks).children) == ["C2"]
+    with pytest.raises(FileRejected, match="not well-formed"):
+        next(chunks)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Detection
 

@@ -2,18 +2,24 @@
 
 import io
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_celery_results.models import TaskResult
 
 from cases import services
+from cases.importers import cin_census
+from cases.importers.base import Batch
+from cases.importers.store import store_batch
 from cases.models import Child, ImportRun, ImportStatus, Referral
 from cases.tasks import run_import
-from outcomes.models import MeasureValue
+from outcomes.models import MeasureValue, PendingRecompute
 from tests.cases import cin_samples as cin
 
 pytestmark = pytest.mark.django_db
@@ -215,3 +221,161 @@ def test_every_sample_return_imports_through_the_upload_page(
     assert by_name["episodes.csv"].file_format == "ssda903_episodes"
     assert by_name["header.csv"].file_format == "ssda903_header"
     assert Child.objects.filter(authority=personas.authority_a).count() > 2_000
+
+
+# --- Streaming: a file is stored a few thousand children at a time, in one transaction ------------
+
+
+FIVE = cin.message(
+    "".join(
+        cin.child(f"S{n}", cin.episode(f"2024-0{n}-10", cin.cp_plan(f"2024-0{n}-20"))) for n in range(1, 6)
+    ),
+    lea="991",
+    year=2025,
+)
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Two children per chunk, so that a five-child file is stored in three."""
+    monkeypatch.setattr(cin_census, "CHILDREN_PER_CHUNK", 2)
+    stored_chunks = []
+    store_chunk = services.store_chunk
+
+    def counting(batch, authority):
+        stored_chunks.append(len(batch.children))
+        return store_chunk(batch, authority)
+
+    monkeypatch.setattr(services, "store_chunk", counting)
+    return stored_chunks
+
+
+def test_a_file_is_stored_chunk_by_chunk_with_one_report(personas, tmp_path, small_chunks):
+    [run] = services.import_files(authority=personas.authority_a, paths=[write(tmp_path, FIVE)])
+    assert small_chunks == [2, 2, 1]
+    assert run.status == ImportStatus.DONE
+    assert (run.stored, run.updated, run.unchanged, run.rejected) == (15, 0, 0, 0)
+    assert Child.objects.filter(authority=personas.authority_a).count() == 5
+    [again] = services.import_files(authority=personas.authority_a, paths=[write(tmp_path, FIVE)])
+    assert (again.stored, again.updated, again.unchanged) == (0, 0, 15)
+
+
+def test_problems_of_every_chunk_are_reported_where_they_are(personas, tmp_path, small_chunks):
+    text = cin.message(
+        cin.child("P1", cin.episode("2024-04-01"))
+        + cin.child("P2", cin.episode("2024-04-02"))
+        + cin.child("P3", cin.episode("2024-02-30")),
+        lea="991",
+    )
+    [run] = services.import_files(authority=personas.authority_a, paths=[write(tmp_path, text)])
+    assert small_chunks == [2, 1]
+    assert (run.stored, run.rejected) == (5, 1)  # three children, two referrals
+    assert (run.problems[0]["child"], run.problems[0]["where"]) == ("P3", "Child 3, CINdetails 1")
+
+
+def test_a_child_repeated_in_a_later_chunk_takes_its_later_values(personas, tmp_path, small_chunks):
+    text = cin.message(
+        cin.child("R1", cin.episode("2024-04-01", closure="2024-05-01"))
+        + cin.child("R2")
+        + cin.child("R1", cin.episode("2024-04-01", closure="2024-06-30")),
+        lea="991",
+    )
+    services.import_files(authority=personas.authority_a, paths=[write(tmp_path, text)])
+    assert Referral.objects.get(child__la_child_id="R1").closure_date == date(2024, 6, 30)
+
+
+def test_a_file_rejected_part_way_stores_nothing_and_loses_nothing(personas, tmp_path, small_chunks):
+    """Two chunks are stored before the file turns out to be cut short: the run is rejected and
+    the records the authority had before are as they were."""
+    services.import_files(authority=personas.authority_a, paths=[write(tmp_path, GOOD)])
+    before = sorted(Referral.objects.values_list("child__la_child_id", "referral_date", "closure_date"))
+    cut = FIVE.replace("S1", "K1").rsplit("</Children>", 1)[0]
+    [run] = services.import_files(authority=personas.authority_a, paths=[write(tmp_path, cut, "cut.xml")])
+    assert small_chunks[-2:] == [2, 2]
+    assert run.status == ImportStatus.REJECTED and "not well-formed" in run.error
+    assert (run.stored, run.updated, run.unchanged, run.problems) == (0, 0, 0, [])
+    assert not Child.objects.filter(la_child_id__startswith="S").exists()
+    assert (
+        sorted(Referral.objects.values_list("child__la_child_id", "referral_date", "closure_date")) == before
+    )
+    assert not run.upload
+
+
+def test_the_number_of_queries_does_not_grow_with_the_file(personas, tmp_path):
+    """What a file costs apart from its children: recording, claiming and finishing the run, and one
+    statement per table of records."""
+    many = cin.message(
+        "".join(cin.child(f"M{n}", cin.episode("2024-05-02", cin.cp_plan("2024-06-01"))) for n in range(40)),
+        lea="991",
+    )
+    counts = []
+    for name, text in (("few.xml", GOOD), ("many.xml", many)):
+        with CaptureQueriesContext(connection) as queries:
+            [run] = services.import_files(authority=personas.authority_a, paths=[write(tmp_path, text, name)])
+        assert run.status == ImportStatus.DONE
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 16
+
+
+# --- What an import marks stale ---------------------------------------------------------------------
+
+
+def test_an_upload_marks_the_measures_stale_from_the_earliest_date_it_changed(personas, tmp_path):
+    a = personas.authority_a
+    [first] = services.import_files(authority=a, paths=[write(tmp_path, GOOD)])
+    assert (first.changes_measures, first.changed_from) == (True, date(2024, 5, 2))
+    later = cin.message(
+        cin.child("K1", cin.episode("2024-05-02", cin.cp_plan("2024-06-01")))
+        + cin.child("K2", cin.episode("2024-07-09"), cin.episode("2025-01-10")),
+        lea="991",
+        year=2025,
+    )
+    run = services.import_run_create(authority=a, file=ContentFile(later.encode(), name="later.xml"))
+    run = services.import_run_execute(import_run_id=run.pk, recompute=True)
+    assert (run.stored, run.updated, run.unchanged) == (1, 0, 5)
+    assert run.changed_from == date(2025, 1, 10)
+    mark = PendingRecompute.objects.get()
+    assert (mark.authority_id, mark.since) == (a.pk, date(2025, 1, 10))
+    assert "later.xml" in mark.reason
+
+
+def test_an_upload_that_changes_nothing_marks_nothing(personas, tmp_path):
+    services.import_files(authority=personas.authority_a, paths=[write(tmp_path, GOOD)])
+    run = services.import_run_create(
+        authority=personas.authority_a, file=ContentFile(GOOD.encode(), name="again.xml")
+    )
+    run = services.import_run_execute(import_run_id=run.pk, recompute=True)
+    assert (run.stored, run.updated, run.changes_measures) == (0, 0, False)
+    assert not PendingRecompute.objects.exists()
+
+
+def test_files_uploaded_together_mark_once_from_the_earliest_of_their_dates(personas):
+    a = personas.authority_a
+    runs = [
+        services.import_run_create(
+            authority=a,
+            file=ContentFile(
+                cin.message(cin.child(f"U{n}", cin.episode(day)), lea="991").encode(), name=f"{n}.xml"
+            ),
+        )
+        for n, day in enumerate(["2024-09-01", "2023-11-15"])
+    ]
+    for run in runs:
+        services.import_run_execute(import_run_id=run.pk, recompute=True)
+    assert list(PendingRecompute.objects.values_list("since", flat=True)) == [date(2023, 11, 15)]
+
+
+def test_moving_a_child_between_teams_marks_from_the_start(personas):
+    a = personas.authority_a
+
+    def allocate(team_name: str):
+        batch = Batch(file="annex_a.xlsx", file_format="annex_a")
+        batch.add_child("T1", team_name=team_name)
+        batch.add_event("referrals", "T1", referral_date=date(2024, 4, 2))
+        return store_batch(batch, a)
+
+    first = allocate(personas.team_a.name)
+    assert (first.stored, first.moved_teams, first.earliest) == (2, False, date(2024, 4, 2))
+    assert allocate(personas.team_a.name.upper()).changes_measures is False
+    moved = allocate(personas.team_a2.name)
+    assert (moved.updated, moved.unchanged, moved.moved_teams, moved.earliest) == (1, 1, True, None)

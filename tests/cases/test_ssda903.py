@@ -488,3 +488,29 @@ def test_junk_in_a_date_cell_is_rejected_never_crashes(row, junk, column):
     batch = parse_text(csv_text([row], iso=False, junk={column: junk}))
     assert batch.events["care_episodes"] == {}
     assert [(p.child, p.field, p.where) for p in batch.problems] == [(row["CHILD"], column, "line 2")]
+
+
+def _strptime_only(text: str) -> date | None:
+    """What parse_date answered before it tried ``date.fromisoformat`` first."""
+    from datetime import datetime
+
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date()  # noqa: DTZ007
+        except ValueError:
+            continue
+    return None
+
+
+iso_like = st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z") | st.from_regex(r"\A.{4}-.{2}-.{2}\Z")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates().map(date.isoformat) | iso_like)
+def test_the_fast_iso_path_gives_what_strptime_gives(text):
+    expected = _strptime_only(text)
+    if expected is None:
+        with pytest.raises(RecordRejected):
+            parse_date(text, "x")
+    else:
+        assert parse_date(text, "x") == expected
