@@ -48,3 +48,10 @@ class SlidingSessionMiddleware:
             if now - int(request.session.get(self.KEY, 0)) >= self.REFRESH_SECONDS:
                 request.session[self.KEY] = now
         return response
+
+
+def session_started(sender, request, user, **kwargs) -> None:
+    """Signing in writes the session anyway: count that as its first refresh (connected to
+    ``user_logged_in`` in ``accounts.apps``)."""
+    if hasattr(request, "session"):
+        request.session[SlidingSessionMiddleware.KEY] = int(time.time())

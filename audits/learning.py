@@ -160,10 +160,16 @@ def action_complete(*, action: LearningAction, acting_user, on: date | None = No
     action.completed_on = completed_on
     action._history_user = acting_user  # type: ignore[attr-defined]
     action.save()
+    from outcomes.models import StaleScope
     from outcomes.services import mark_stale
 
     # "Learning actions completed on time" counts the action in the period of its due date.
-    mark_stale(authority_id=action.team.authority_id, since=action.due_on, reason="Learning action done")
+    mark_stale(
+        authority_id=action.team.authority_id,
+        since=action.due_on,
+        reason="Learning action done",
+        scope=StaleScope.AUDITS,
+    )
     return action
 
 

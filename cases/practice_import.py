@@ -560,11 +560,17 @@ def practice_import(
         scalings[(pk_of[row.child], statement_id, respondent, day)] = row.fields
     _upsert("scaling", scalings, child_pks, acting_user, result)
     if result.stored or result.updated:
+        from outcomes.models import StaleScope
         from outcomes.services import mark_stale  # outcomes reads cases.practice: imported late
 
         # Each row's date is its identity, and the earliest of its dates: rows updated keep it.
         first = min(day for row in usable for day in row.key if isinstance(day, date))
-        mark_stale(authority_id=authority.pk, since=first, reason=f"Practice record import of {filename}")
+        mark_stale(
+            authority_id=authority.pk,
+            since=first,
+            reason=f"Practice record import of {filename}",
+            scope=StaleScope.PRACTICE,
+        )
 
     result.problems.sort(key=lambda problem: int(problem.where.split()[-1]) if problem.where else 0)
     return result

@@ -42,7 +42,9 @@ job). A change dated ``d`` only changes periods ending on or after ``d``:
   nobody makes: the nightly full recompute counts it.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -83,7 +85,7 @@ from audits.models import (
 from fidelity.scoring import ESTABLISHED
 from outcomes.case_measures import Counts
 from outcomes.periods import period_key, period_start, period_start_of_key
-from outcomes.registry import Measure, register
+from outcomes.registry import MEASURES, Measure, register
 
 LOCAL_TIME = ZoneInfo("Europe/London")
 STANDARD_RUBRIC = "sofs-case-practice"
@@ -263,6 +265,46 @@ def tool_keys(audits: QuerySet[Audit]) -> dict[Pair, ToolKeys]:
     return pairs
 
 
+# The pairs resolved so far in this job (``tools_resolved_once``), by the authorities asked for.
+_RESOLVED: ContextVar[dict[tuple[int, ...] | None, dict[Pair, ToolKeys]] | None] = ContextVar(
+    "outcomes_resolved_tools", default=None
+)
+# The per-element sums counted so far in this job, by (period type, authorities, grouping, since).
+_ELEMENT_COUNTS: ContextVar[dict[tuple, dict[str, Counts]] | None] = ContextVar(
+    "outcomes_element_counts", default=None
+)
+
+
+@contextmanager
+def tools_resolved_once() -> Iterator[None]:
+    """Within the block, each measure asking for the tools of the same authorities gets the pairs
+    resolved by the first one (``tool_keys``: three queries), not its own: a job resolves the
+    tools once, not once per measure and period type. Tools do not change under a job in a way
+    that matters: an audit signed off meanwhile marks its authority for the next run.
+
+    Likewise the fourteen ``fidelity_p*`` measures: the first one asked for a period type,
+    authorities, grouping and ``since`` counts every element in one query (each answer measures at
+    most one element), and the others read its answer."""
+    token = _RESOLVED.set({})
+    counts = _ELEMENT_COUNTS.set({})
+    try:
+        yield
+    finally:
+        _ELEMENT_COUNTS.reset(counts)
+        _RESOLVED.reset(token)
+
+
+def _pairs(authority_ids: list[int] | None) -> dict[Pair, ToolKeys]:
+    """``tool_keys`` of the signed-off audits of the authorities, once per ``tools_resolved_once``."""
+    resolved = _RESOLVED.get()
+    if resolved is None:
+        return tool_keys(signed_off_audits(authority_ids=authority_ids))
+    key = None if authority_ids is None else tuple(sorted(authority_ids))
+    if key not in resolved:
+        resolved[key] = tool_keys(signed_off_audits(authority_ids=authority_ids))
+    return resolved[key]
+
+
 def answers_among(keys_by_pair: Mapping[Pair, frozenset[str]], *, prefix: str = "audit__") -> Q | None:
     """A condition on ``AuditAnswer`` rows: the answer's audit uses one of the pairs and its item
     key is among that pair's keys. None when no pair has keys (nothing can match)."""
@@ -398,7 +440,7 @@ def fidelity_overall(
     *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
 ) -> Counts:
     """Sum and number of the agreed levels of core rubric items in signed-off audits."""
-    pairs = tool_keys(signed_off_audits(authority_ids=authority_ids))
+    pairs = _pairs(authority_ids)
     return _answers_grouped(
         answers_among({pair: keys.core_rubric for pair, keys in pairs.items()}),
         authority_ids=authority_ids,
@@ -424,7 +466,20 @@ def fidelity_element(element_key: str):
     def compute(
         *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
     ) -> Counts:
-        pairs = tool_keys(signed_off_audits(authority_ids=authority_ids))
+        counted = _ELEMENT_COUNTS.get()
+        if counted is not None:
+            key = (
+                period_type,
+                None if authority_ids is None else tuple(sorted(authority_ids)),
+                by_team,
+                since,
+            )
+            if key not in counted:
+                counted[key] = _element_counts(
+                    period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
+                )
+            return counted[key].get(element_key, {})
+        pairs = _pairs(authority_ids)
         return _answers_grouped(
             element_condition(pairs, element_key),
             authority_ids=authority_ids,
@@ -438,6 +493,44 @@ def fidelity_element(element_key: str):
     compute.__name__ = f"fidelity_{element_key.lower()}"
     compute.__qualname__ = compute.__name__
     return compute
+
+
+def _element_counts(
+    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None
+) -> dict[str, Counts]:
+    """Per element of the standard rubric, what ``fidelity_element`` counts, in one query: each
+    answer is put under the element its (comparable) item measures, then grouped by it too."""
+    pairs = _pairs(authority_ids)
+    whens = []
+    for element_key in ELEMENT_KEYS:
+        condition = element_condition(pairs, element_key)
+        if condition is not None:
+            whens.append(When(condition, then=Value(element_key)))
+    if not whens:
+        return {}
+    answers = (
+        _answer_rows(authority_ids)
+        .annotate(g_element=Case(*whens, default=Value(""), output_field=CharField()))
+        .exclude(g_element="")
+        .annotate(g_day=_local_day("audit__signed_off_at"))
+        .filter(g_day__isnull=False)
+    )
+    if since is not None:
+        answers = answers.filter(g_day__gte=period_start(period_type, since))
+    group = {"g_authority": F("audit__authority_id")}
+    if by_team:
+        answers = answers.filter(audit__team_id__isnull=False)
+        group["g_team"] = F("audit__team_id")
+    rows = (
+        answers.order_by()
+        .values("g_element", **group, g_period=period_key(period_type, "g_day"))
+        .annotate(g_numerator=Sum("agreed_level"), g_denominator=Count("pk"))
+    )
+    counts: dict[str, Counts] = {}
+    for row in rows:
+        key = (row["g_authority"], row.get("g_team"), period_start_of_key(period_type, row["g_period"]))
+        counts.setdefault(row["g_element"], {})[key] = (row["g_numerator"] or 0, row["g_denominator"] or 0)
+    return counts
 
 
 def audits_established(
@@ -482,7 +575,7 @@ def childs_voice_evident(
 ) -> Counts:
     """Signed-off audits with an agreed level for the child's-voice element (P7, comparable items
     only, as ``fidelity_p7``), and those of them at Established (3) or above."""
-    pairs = tool_keys(signed_off_audits(authority_ids=authority_ids))
+    pairs = _pairs(authority_ids)
     return _answers_grouped(
         element_condition(pairs, CHILDS_VOICE),
         authority_ids=authority_ids,
@@ -506,7 +599,7 @@ def moderation_agreement(
     (a CASE over a handful of keys), so the query stays set-based on SQLite and PostgreSQL. The
     rating is compared as text, so a level stored as 3 or as "3" reads the same.
     """
-    pairs = tool_keys(signed_off_audits(authority_ids=authority_ids))
+    pairs = _pairs(authority_ids)
     keys = sorted(set().union(*(keys.rubric for keys in pairs.values()))) if pairs else []
     condition = answers_among({pair: keys.rubric for pair, keys in pairs.items()})
     if condition is None:
@@ -647,6 +740,7 @@ def cross_authority_element_means(*, element_keys=None) -> dict[str, dict[int, E
 # --- registration -----------------------------------------------------------------------------
 
 MEAN_NOTE = " (a mean on the 1–4 rubric scale, stored as numerator / denominator)"
+_REGISTERED_BEFORE = set(MEASURES)
 
 register(
     Measure(
@@ -753,3 +847,7 @@ register(
         compute=actions_on_time,
     )
 )
+
+# The measures of this module: a change to audits, moderation, feedback or learning actions makes
+# only these stale (``outcomes.services.measures_stale_by``).
+MEASURE_KEYS = tuple(key for key in MEASURES if key not in _REGISTERED_BEFORE)

@@ -20,8 +20,13 @@ that date:
 ``participatory_conferences`` is the share of conferences held in the period that were
 participatory.
 
-Each function runs a fixed number of queries (two for coverage: the distinct period ends, then one
-grouped query joining children to the reporting periods; one for conferences).
+Each function runs a fixed number of queries, whatever the number of children. Coverage: the
+distinct period ends; the open cases at each period end rewritten into the work table ``OpenCase``
+by an interval join (a DELETE and one INSERT … SELECT DISTINCT over the open referrals, plans and
+episodes joined to the reporting periods whose end falls within them); then one grouped query over
+the open cases, looking up each child's practice records by index. Conferences: one query. Inside
+``open_cases_once`` (the jobs) the open cases are stored once per period type, authorities and
+``since``, and one grouped query counts all five coverage numerators for the five measures.
 
 With ``since`` a measure answers only the periods from the one containing it (the incremental
 job). Every measure here looks backwards from the period end, so a record whose earliest date
@@ -34,10 +39,12 @@ period it was held. ``RECORD_MODELS`` are the practice-record rows these measure
 one marks its authority stale from its earliest date (``outcomes.services.mark_record_stale``).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import (
     Case,
     Count,
@@ -55,7 +62,6 @@ from django.db.models import (
 
 from cases.models import (
     CareEpisode,
-    Child,
     ChildVoiceRecord,
     Conference,
     CPPlan,
@@ -67,9 +73,9 @@ from cases.models import (
 )
 from cases.practice import CURRENT_MONTHS, months_before
 from outcomes.case_measures import Counts, _grouped
-from outcomes.models import ReportingPeriod
+from outcomes.models import OpenCase, ReportingPeriod
 from outcomes.periods import period_start, period_start_of_key
-from outcomes.registry import Measure, register
+from outcomes.registry import MEASURES, Measure, register
 
 PERIOD_END = "authority__reporting_periods__period_end"
 PERIOD_START = "authority__reporting_periods__period_start"
@@ -86,19 +92,70 @@ RECORD_MODELS: tuple[type[models.Model], ...] = (
 )
 
 
-def _open_at_period_end() -> Q:
-    """An open referral, CP plan or looked-after episode on the outer row's period end."""
-    at = OuterRef("at")
-    open_referral = Referral.objects.filter(
-        Q(closure_date__isnull=True) | Q(closure_date__gt=at), child=OuterRef("pk"), referral_date__lte=at
+def _open_records(
+    model: type[models.Model],
+    start: str,
+    end: str,
+    period_type: str,
+    authority_ids: list[int] | None,
+    cut: date | None,
+) -> QuerySet:
+    """(child, authority, team, period type, period start, period end) for each record of ``model``
+    open at the end of one of its child's authority's periods: started on or before it, not ended
+    (``end`` empty) or ended after it. An interval join on the period ends (index
+    ``reporting_period_ends``); the conditions on the periods are in one filter() so that they
+    apply to the same joined row."""
+    at = F(f"child__{PERIOD_END}")
+    periods: dict[str, object] = {f"child__{PERIOD_TYPE}": period_type, f"{start}__lte": at}
+    if cut is not None:
+        periods[f"child__{PERIOD_START}__gte"] = cut
+    records = model._default_manager.filter(
+        Q(**{f"{end}__isnull": True}) | Q(**{f"{end}__gt": at}), **periods
     )
-    open_plan = CPPlan.objects.filter(
-        Q(end_date__isnull=True) | Q(end_date__gt=at), child=OuterRef("pk"), start_date__lte=at
+    if authority_ids is not None:
+        records = records.filter(child__authority_id__in=authority_ids)
+    return records.order_by().values_list(
+        "child_id",
+        "child__authority_id",
+        "child__team_id",
+        f"child__{PERIOD_TYPE}",
+        f"child__{PERIOD_START}",
+        f"child__{PERIOD_END}",
     )
-    open_episode = CareEpisode.objects.filter(
-        Q(end_date__isnull=True) | Q(end_date__gt=at), child=OuterRef("pk"), start_date__lte=at
+
+
+def open_cases_store(*, period_type: str, authority_ids: list[int] | None, since: date | None = None) -> None:
+    """Rewrite the ``OpenCase`` rows of the authorities (every authority when None) for the periods
+    of ``period_type`` from the one containing ``since`` (all when None): one DELETE and one
+    INSERT … SELECT DISTINCT over the union of open referrals, plans and episodes. The SELECT is
+    the ORM's; only the INSERT around it is written here (the ORM has no INSERT … SELECT), in SQL
+    that SQLite and PostgreSQL both run."""
+    cut = None if since is None else period_start(period_type, since)
+    stale = OpenCase.objects.filter(period_type=period_type)
+    if authority_ids is not None:
+        stale = stale.filter(authority_id__in=authority_ids)
+    if cut is not None:
+        stale = stale.filter(period_start__gte=cut)
+    stale.delete()
+    parts = [
+        _open_records(Referral, "referral_date", "closure_date", period_type, authority_ids, cut),
+        _open_records(CPPlan, "start_date", "end_date", period_type, authority_ids, cut),
+        _open_records(CareEpisode, "start_date", "end_date", period_type, authority_ids, cut),
+    ]
+    union = parts[0].union(*parts[1:], all=True)
+    select, params = union.query.get_compiler(connection=connection).as_sql()
+    quote = connection.ops.quote_name
+    column = {field.name: field.column for field in OpenCase._meta.concrete_fields}
+    columns = ", ".join(
+        quote(column[name])
+        for name in ("child", "authority", "team", "period_type", "period_start", "period_end")
     )
-    return Q(Exists(open_referral)) | Q(Exists(open_plan)) | Q(Exists(open_episode))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(OpenCase._meta.db_table)} ({columns}) "
+            f"SELECT DISTINCT * FROM ({select}) open_records",
+            params,
+        )
 
 
 def _window_start(period_type: str, authority_ids: list[int] | None, since: date | None) -> Case | None:
@@ -113,58 +170,102 @@ def _window_start(period_type: str, authority_ids: list[int] | None, since: date
     if not ends:
         return None
     return Case(
-        *(When(**{PERIOD_END: end}, then=Value(months_before(end, CURRENT_MONTHS))) for end in ends),
+        *(When(period_end=end, then=Value(months_before(end, CURRENT_MONTHS))) for end in ends),
         output_field=DateField(),
     )
 
 
+# The coverage counts worked out so far in this job (``open_cases_once``), by the arguments asked for.
+_COUNTED: ContextVar[dict[tuple, dict[str, Counts]] | None] = ContextVar("outcomes_open_cases", default=None)
+
+
+@contextmanager
+def open_cases_once() -> Iterator[None]:
+    """Within the block, the first coverage measure asked for a period type, authorities, grouping
+    and ``since`` counts every coverage numerator in the same query (the open cases at each
+    period end worked out once), and the other coverage measures read its answer."""
+    token = _COUNTED.set({})
+    try:
+        yield
+    finally:
+        _COUNTED.reset(token)
+
+
 def _coverage(
-    hit: Callable[[], Exists],
+    hit: str,
     *,
     period_type: str,
     authority_ids: list[int] | None,
     by_team: bool,
     since: date | None = None,
 ) -> Counts:
-    """Open cases at each period end (the denominator) and those of them for which ``hit()``, a
-    subquery on the outer child ("pk"), period end ("at") and window start ("since"), exists.
-    With ``since``, only the periods from the one containing it."""
+    """Open cases at each period end (the denominator) and those of them with the practice-record
+    tool ``hit`` (a key of ``HITS``). With ``since``, only the periods from the one containing it.
+    Inside ``open_cases_once`` one query counts every tool and the answer is kept for the others."""
+    counted = _COUNTED.get()
+    if counted is None:
+        return _coverage_counts((hit,), period_type, authority_ids, by_team, since)[hit]
+    key = (period_type, None if authority_ids is None else tuple(sorted(authority_ids)), by_team, since)
+    if key not in counted:
+        counted[key] = _coverage_counts(tuple(HITS), period_type, authority_ids, by_team, since)
+    return counted[key][hit]
+
+
+def _coverage_counts(
+    hits: tuple[str, ...],
+    period_type: str,
+    authority_ids: list[int] | None,
+    by_team: bool,
+    since: date | None,
+) -> dict[str, Counts]:
+    """The open cases at each period end stored (``open_cases_store``), then one query over them,
+    grouped by authority (and team) and period, with a conditional count per tool of ``hits``
+    (each a subquery on the outer child ("child_id"), period end ("at") and window start
+    ("since")) looking up the child's practice records by index."""
     window_start = _window_start(period_type, authority_ids, since)
     if window_start is None:
-        return {}
-    # The conditions on the periods go in one filter() so that they apply to the same joined row.
-    periods: dict[str, object] = {PERIOD_TYPE: period_type}
+        return {name: {} for name in hits}
+    stored = (period_type, None if authority_ids is None else tuple(sorted(authority_ids)), since)
+    counted = _COUNTED.get()
+    if counted is None or stored not in counted:
+        open_cases_store(period_type=period_type, authority_ids=authority_ids, since=since)
+        if counted is not None:
+            counted[stored] = {}  # stored once in this job, for both groupings
+    cases: QuerySet = OpenCase.objects.filter(period_type=period_type)
     if since is not None:
-        periods[f"{PERIOD_START}__gte"] = period_start(period_type, since)
-    children: QuerySet = Child.objects.filter(**periods)
+        cases = cases.filter(period_start__gte=period_start(period_type, since))
     if authority_ids is not None:
-        children = children.filter(authority_id__in=authority_ids)
+        cases = cases.filter(authority_id__in=authority_ids)
     group = {"g_authority": F("authority_id")}
     if by_team:
-        children = children.filter(team__isnull=False)
+        cases = cases.filter(team__isnull=False)
         group["g_team"] = F("team_id")
-    children = (
-        children.annotate(at=F(PERIOD_END), starts=F(PERIOD_START), since=window_start)
-        .filter(_open_at_period_end())
-        .annotate(hit=hit())
+    children = cases.annotate(at=F("period_end"), starts=F("period_start"), since=window_start).annotate(
+        **{f"hit_{name}": HITS[name]() for name in hits}
     )
     rows = (
         children.order_by()
         .values(**group, g_period=F("starts"))
         .annotate(
             g_denominator=Count("pk"),
-            g_numerator=Sum(
-                Case(When(hit=True, then=Value(1)), default=Value(0), output_field=IntegerField())
-            ),
+            **{
+                f"g_{name}": Sum(
+                    Case(
+                        When(**{f"hit_{name}": True}, then=Value(1)),
+                        default=Value(0),
+                        output_field=IntegerField(),
+                    )
+                )
+                for name in hits
+            },
         )
     )
-    return {
-        (row["g_authority"], row.get("g_team"), period_start_of_key(period_type, row["g_period"])): (
-            row["g_numerator"] or 0,
-            row["g_denominator"],
-        )
-        for row in rows
-    }
+    counts: dict[str, Counts] = {name: {} for name in hits}
+    for row in rows:
+        key = (row["g_authority"], row.get("g_team"), period_start_of_key(period_type, row["g_period"]))
+        for name in hits:
+            counts[name][key] = (row[f"g_{name}"] or 0, row["g_denominator"])
+    return counts
 
 
 def _current(field: str) -> dict:
@@ -172,28 +273,28 @@ def _current(field: str) -> dict:
 
 
 def _has_map() -> Exists:
-    return Exists(SafetyMap.objects.filter(child=OuterRef("pk"), **_current("mapped_on")))
+    return Exists(SafetyMap.objects.filter(child=OuterRef("child_id"), **_current("mapped_on")))
 
 
 def _has_danger_goal() -> Exists:
     return Exists(
         DangerStatement.objects.filter(
             Q(closed_on__isnull=True) | Q(closed_on__gt=OuterRef("at")),
-            child=OuterRef("pk"),
+            child=OuterRef("child_id"),
             written_on__lte=OuterRef("at"),
         ).exclude(safety_goal="")
     )
 
 
 def _has_voice_tool() -> Exists:
-    return Exists(ChildVoiceRecord.objects.filter(child=OuterRef("pk"), **_current("used_on")))
+    return Exists(ChildVoiceRecord.objects.filter(child=OuterRef("child_id"), **_current("used_on")))
 
 
 def _has_network() -> Exists:
     return Exists(
         NetworkMember.objects.filter(
             Q(left_on__isnull=True) | Q(left_on__gt=OuterRef("at")),
-            child=OuterRef("pk"),
+            child=OuterRef("child_id"),
             joined_on__lte=OuterRef("at"),
         )
     )
@@ -203,17 +304,27 @@ def _has_safety_plan() -> Exists:
     return Exists(
         SafetyPlan.objects.filter(
             Q(agreed_on__gte=OuterRef("since")) | Q(**_current("reviewed_on")),
-            child=OuterRef("pk"),
+            child=OuterRef("child_id"),
             agreed_on__lte=OuterRef("at"),
         )
     )
+
+
+# The practice-record tools the coverage measures look for, by name.
+HITS: dict[str, Callable[[], Exists]] = {
+    "map": _has_map,
+    "danger_goals": _has_danger_goal,
+    "childs_voice": _has_voice_tool,
+    "network": _has_network,
+    "safety_plan": _has_safety_plan,
+}
 
 
 def coverage_map(
     *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
 ) -> Counts:
     return _coverage(
-        _has_map, period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
+        "map", period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
     )
 
 
@@ -221,7 +332,7 @@ def coverage_danger_goals(
     *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
 ) -> Counts:
     return _coverage(
-        _has_danger_goal, period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
+        "danger_goals", period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
     )
 
 
@@ -229,7 +340,7 @@ def coverage_childs_voice(
     *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
 ) -> Counts:
     return _coverage(
-        _has_voice_tool, period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
+        "childs_voice", period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
     )
 
 
@@ -237,7 +348,7 @@ def coverage_network(
     *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
 ) -> Counts:
     return _coverage(
-        _has_network, period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
+        "network", period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
     )
 
 
@@ -245,7 +356,7 @@ def coverage_safety_plan(
     *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
 ) -> Counts:
     return _coverage(
-        _has_safety_plan, period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
+        "safety_plan", period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
     )
 
 
@@ -262,6 +373,8 @@ def participatory_conferences(
         since=since,
     )
 
+
+_REGISTERED_BEFORE = set(MEASURES)
 
 OPEN_CASES = (
     "Open cases at the end of the period: children with a referral, a child protection plan or a "
@@ -352,3 +465,7 @@ register(
         compute=participatory_conferences,
     )
 )
+
+# The measures of this module: a practice record written makes only these stale
+# (``outcomes.services.measures_stale_by``).
+MEASURE_KEYS = tuple(key for key in MEASURES if key not in _REGISTERED_BEFORE)

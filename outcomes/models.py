@@ -54,9 +54,50 @@ class ReportingPeriod(models.Model):
                 fields=["authority", "period_type", "period_start"], name="reporting_period_unique"
             )
         ]
+        # The interval join of open cases: the period ends within a record's dates.
+        indexes = [
+            models.Index(fields=["authority", "period_type", "period_end"], name="reporting_period_ends")
+        ]
 
     def __str__(self) -> str:
         return f"{self.period_type} {self.period_start.isoformat()}–{self.period_end.isoformat()}"
+
+
+class OpenCase(models.Model):
+    """Work table of the coverage measures: a child with a referral, a child protection plan or a
+    looked-after episode open at the end of one of its authority's reporting periods.
+
+    Rewritten per authority and period type by the job before the coverage measures read it
+    (``outcomes.coverage_measures.open_cases_store``), so that the open cases are worked out once,
+    by an interval join, rather than by subqueries per child and period. Never read elsewhere;
+    rows of a deleted child or team simply wait for the next rewrite (no constraints, no cascade)."""
+
+    authority = models.ForeignKey(
+        Authority, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    child = models.ForeignKey(
+        "cases.Child", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    period_type = models.CharField(max_length=10, choices=PeriodType.choices)
+    period_start = models.DateField()
+    period_end = models.DateField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["authority", "period_type", "period_start"], name="open_case_periods")
+        ]
+
+    def __str__(self) -> str:
+        return f"child {self.child_id} open at {self.period_end.isoformat()}"
 
 
 class MeasureValueQuerySet(models.QuerySet["MeasureValue"]):
@@ -75,9 +116,22 @@ class MeasureValue(models.Model):
     denominator is 0.
     """
 
-    authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="measure_values")
+    # Derived rows, rewritten only by the aggregation job from ids it has just read: no database
+    # foreign-key constraints, whose per-row checks at commit cost more than writing the rows
+    # (docs/benchmarks.md). Deleting an authority or team still deletes its values (Django's
+    # CASCADE, which runs in Python, not in the database). No index of its own for the team:
+    # every read by team also names the authority (the unique constraint's index serves it).
+    authority = models.ForeignKey(
+        Authority, on_delete=models.CASCADE, related_name="measure_values", db_constraint=False
+    )
     team = models.ForeignKey(
-        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="measure_values"
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="measure_values",
+        db_constraint=False,
+        db_index=False,
     )
     measure = models.CharField(max_length=40, help_text="Key in outcomes.registry.MEASURES.")
     period_type = models.CharField(max_length=10, choices=PeriodType.choices)
@@ -105,7 +159,15 @@ class MeasureValue(models.Model):
                 name="measure_value_unique_for_team",
             ),
         ]
-        indexes = [models.Index(fields=["measure", "period_type", "period_start"])]
+        indexes = [
+            # The reads across authorities (benchmarks, comparison, programme figures, reports) are
+            # all of authority rows: team rows stay out of this index, a quarter of the writes.
+            models.Index(
+                fields=["measure", "period_type", "period_start"],
+                condition=Q(team__isnull=True),
+                name="measure_value_authority_rows",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.measure} {self.period_type} {self.period_start.isoformat()}"
@@ -161,13 +223,28 @@ class MeasureTarget(models.Model):
             raise ValidationError({"measure": f"No measure has the key {self.measure!r}."})
 
 
+class StaleScope(models.TextChoices):
+    """Which measures a change can make stale (``outcomes.services.measures_stale_by``)."""
+
+    ALL = "all", "Every measure"
+    AUDITS = "audits", "Audit measures"  # sign-offs, moderation, feedback, learning actions
+    PRACTICE = "practice", "Practice coverage measures"  # practice records of children
+
+
 class PendingRecompute(models.Model):
     """A change that makes an authority's stored values stale from ``since`` on (all of them when
-    ``since`` is empty). Written by imports, sign-offs, moderation, learning actions and surveys;
-    consumed by the incremental job in the same transaction as the values it rewrites."""
+    ``since`` is empty), for the measures of its ``scope``. Written by imports, sign-offs,
+    moderation, learning actions and surveys; consumed by the incremental job in the same
+    transaction as the values it rewrites."""
 
     authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="pending_recomputes")
     since = models.DateField(null=True, blank=True)
+    scope = models.CharField(
+        max_length=10,
+        choices=StaleScope.choices,
+        default=StaleScope.ALL,
+        help_text="The measures the change can make stale; the incremental job recomputes only those.",
+    )
     reason = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -22,7 +22,7 @@ Which rows are stored (``outcomes.services.measures_compute``):
   records (referral date, assessment authorisation, ICPC date, CP plan start and end, care
   episode start and end), for every measure; periods without records get 0;
 - for each team that has children, the same over that team's children only, from the period of
-  the earliest to that of the latest date of their records;
+  the earliest date of their records to the authority's last period;
 - a count stores its count as the numerator and the value, with no denominator;
 - a rate whose denominator is 0 is stored with numerator 0, denominator 0 and value NULL (it has
   no value, it is not 0%); otherwise value = numerator / denominator rounded half-up to 4 places.

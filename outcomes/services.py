@@ -8,41 +8,53 @@ set-based queries per measure and period type; nothing loops over case records i
 - ``measures_compute`` is the full job (nightly, ``manage.py compute_measures``, "Recompute now"):
   every period of the given authorities.
 - ``mark_stale`` records that a change (an import, a sign-off, a learning action done, a practice
-  record written) makes an authority's values stale from a date on (a ``PendingRecompute``), and
+  record written) makes an authority's values stale from a date on (a ``PendingRecompute``), for
+  the measures the change can affect (its ``scope``: a sign-off only the audit measures), and
   asks for the incremental job once the change commits.
 - ``measures_refresh`` is the incremental job (every two minutes, debounced): for each authority
-  with marks, only the periods that end on or after the earliest marked date. Every measure looks
-  only backwards in time (``outcomes.registry``), so earlier periods cannot have changed.
+  with marks, only the periods that end on or after the earliest marked date, of the measures
+  the marks name. Every measure looks only backwards in time (``outcomes.registry``), so earlier
+  periods cannot have changed.
 
 Both are the same code (``job_runs_start`` then ``job_runs_execute``) and are recorded as one
-``JobRun`` per authority. They are idempotent: the values are computed first (reads only, the run's
-progress saved as it goes), then written in one transaction per authority that locks the
-authority's row, deletes the periods it recomputed, inserts their values in bulk and deletes
-exactly the marks it read. A rerun, or a run after a worker was stopped half-way, stores the same
-values, and nothing is counted twice.
+``JobRun`` per authority. The authorities of a job are computed together: each measure is one
+query per period type and grouping for all of them (and a job resolves each audit tool once and
+works out the open cases at each period end once), not one per authority.
 
-The periods of an authority (or team) run from the earliest to the latest of its case-record dates
-and of the dates the audit measures count by (``outcomes.audit_measures.date_ranges``: local
-sign-off dates of signed-off audits, due dates of decided learning actions), so an authority or
-team with audits but no case records gets rows too.
+They are idempotent: the values are computed first (reads only, the runs' progress saved once per
+period type), then written in one transaction per authority that locks the authority's row,
+deletes the periods it recomputed, inserts their values set-based (``COPY`` on PostgreSQL, plain
+tuples, no model instances) and deletes exactly the marks it read. A rerun, or a run after a
+worker was stopped half-way, stores the same values, and nothing is counted twice. Should the
+computation for several authorities together fail, they are computed again one at a time, so that
+one authority's bad data fails only its own run.
+
+The periods of an authority run from the earliest to the latest of its case-record dates and of
+the dates the audit measures count by (``outcomes.audit_measures.date_ranges``: local sign-off
+dates of signed-off audits, due dates of decided learning actions), so an authority or team with
+audits but no case records gets rows too. A team's periods run from its own earliest date to its
+authority's last period: a team's child still looked after (or with a case still open) counts at
+the period ends after the team's last dated record.
 """
 
 import logging
 import operator
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import reduce
+from functools import lru_cache, reduce
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from accounts.models import Authority
 from cases.models import Assessment, CareEpisode, Child, CPPlan, Referral, Section47
+from outcomes.case_measures import Counts
 from outcomes.models import (
     CalendarDay,
     JobKind,
@@ -51,6 +63,7 @@ from outcomes.models import (
     MeasureValue,
     PendingRecompute,
     ReportingPeriod,
+    StaleScope,
 )
 from outcomes.periods import PeriodType, period_start, period_starting, periods_between
 from outcomes.registry import MEASURES
@@ -60,6 +73,9 @@ logger = logging.getLogger(__name__)
 
 FOUR_PLACES = Decimal("0.0001")
 BATCH = 1000
+# Authorities computed together by one job: each measure is one query per period type and grouping
+# for all of them; their values are held in memory until each authority's write.
+TOGETHER = 50
 # An authority whose changes keep coming is taken anyway once its oldest waiting change is this many
 # debounce intervals old, so that a steady trickle of changes never starves it.
 MAX_WAIT_FACTOR = 10
@@ -153,9 +169,10 @@ def _widened(
     return merged
 
 
-def _reporting_periods_store(authority_id: int, ranges: dict[Group, tuple[date, date]]) -> None:
-    """Rewrite the authority's reporting periods (a few dozen rows) from its current range."""
-    ReportingPeriod.objects.filter(authority_id=authority_id).delete()
+def _reporting_periods_store(authority_ids: list[int], ranges: dict[Group, tuple[date, date]]) -> None:
+    """Rewrite the authorities' reporting periods (a few dozen rows each) from their current ranges."""
+    ReportingPeriod.objects.filter(authority_id__in=authority_ids).delete()
+    wanted = set(authority_ids)
     ReportingPeriod.objects.bulk_create(
         [
             ReportingPeriod(
@@ -164,13 +181,22 @@ def _reporting_periods_store(authority_id: int, ranges: dict[Group, tuple[date, 
                 period_start=period.start,
                 period_end=period.end,
             )
-            for (_authority, team_id), (first, last) in ranges.items()
-            if team_id is None
+            for (authority_id, team_id), (first, last) in ranges.items()
+            if team_id is None and authority_id in wanted
             for period_type in PeriodType
             for period in periods_between(period_type, first, last)
         ],
         batch_size=BATCH,
     )
+
+
+def _analyze(model: type[models.Model]) -> None:
+    """Refresh PostgreSQL's statistics of a table the job has just rewritten, so that the queries
+    that follow (interval joins on the period ends) are planned for its rows, not for the empty
+    table autovacuum last saw. Other databases plan without them."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _now() -> datetime:
@@ -195,11 +221,16 @@ def recompute_debounce_seconds() -> int:
     return settings.QA_RECOMPUTE_DEBOUNCE_SECONDS
 
 
-def mark_stale(*, authority_id: int, since: date | None, reason: str) -> PendingRecompute:
-    """Record, in the caller's transaction, that the authority's stored values are stale for the
-    periods ending on or after ``since`` (all of them when None), and ask for the incremental job
-    once the transaction commits."""
-    mark = PendingRecompute.objects.create(authority_id=authority_id, since=since, reason=reason[:100])
+def mark_stale(
+    *, authority_id: int, since: date | None, reason: str, scope: str = StaleScope.ALL
+) -> PendingRecompute:
+    """Record, in the caller's transaction, that the authority's stored values of the measures of
+    ``scope`` (every measure by default; ``measures_stale_by``) are stale for the periods ending
+    on or after ``since`` (all of them when None), and ask for the incremental job once the
+    transaction commits."""
+    mark = PendingRecompute.objects.create(
+        authority_id=authority_id, since=since, reason=reason[:100], scope=scope
+    )
     transaction.on_commit(_request_refresh)
     return mark
 
@@ -219,13 +250,14 @@ def _request_refresh() -> None:
 
 
 def mark_audit_stale(*, audit, reason: str) -> PendingRecompute:
-    """Mark the audit's authority stale from the local (Europe/London) date of its sign-off: the
-    audit measures count an audit, with its answers, moderation and feedback, in that period."""
+    """Mark the audit measures of the audit's authority stale from the local (Europe/London) date
+    of its sign-off: they count an audit, with its answers, moderation and feedback, in that
+    period, and no other measure reads audits."""
     from outcomes.audit_measures import LOCAL_TIME
 
     signed_off_at = audit.signed_off_at
     since = timezone.localtime(signed_off_at, LOCAL_TIME).date() if signed_off_at else None
-    return mark_stale(authority_id=audit.authority_id, since=since, reason=reason)
+    return mark_stale(authority_id=audit.authority_id, since=since, reason=reason, scope=StaleScope.AUDITS)
 
 
 def mark_record_stale(*, record: models.Model, reason: str) -> PendingRecompute | None:
@@ -247,7 +279,12 @@ def mark_record_stale(*, record: models.Model, reason: str) -> PendingRecompute 
     known = [day for day in days if day is not None]
     child_id = record.child_id  # type: ignore[attr-defined]  # every practice record is a child's
     authority_id = Child.objects.filter(pk=child_id).values_list("authority_id", flat=True).get()
-    return mark_stale(authority_id=authority_id, since=min(known) if known else None, reason=reason)
+    return mark_stale(
+        authority_id=authority_id,
+        since=min(known) if known else None,
+        reason=reason,
+        scope=StaleScope.PRACTICE,
+    )
 
 
 # --- the jobs -------------------------------------------------------------------------------------
@@ -307,23 +344,41 @@ def job_runs_start(*, kind: str, authority_ids: Iterable[int], triggered_by=None
 
 
 def job_runs_execute(*, batch: uuid.UUID | str) -> int:
-    """Do the running runs of a batch, one authority after another; returns the rows written.
+    """Do the running runs of a batch; returns the rows written.
 
-    A run that fails is recorded as failed with the error, and the others still run; the first
-    error is raised at the end. Runs of the batch that are no longer running (done, or recorded
-    as interrupted) are left alone, so running a batch twice does nothing the second time.
+    The runs are done together, ``TOGETHER`` authorities at a time: each measure is computed once
+    for all of them (one query per measure, period type and grouping, whatever the number of
+    authorities), then each authority's values are written in a transaction of its own. Should a
+    computation fail for the authorities together, they are done again one at a time, so that one
+    authority's bad data fails only its own run. A run that fails is recorded as failed with the
+    error, and the others still run; the first error is raised at the end. Runs of the batch that
+    are no longer running (done, or recorded as interrupted) are left alone, so running a batch
+    twice does nothing the second time.
     """
     runs = list(JobRun.objects.filter(batch=batch, status=JobStatus.RUNNING).order_by("authority_id", "pk"))
     written = 0
-    failure: Exception | None = None
-    for run in runs:
+    failures: list[Exception] = []
+    for together in _chunks(runs, TOGETHER):
         try:
-            written += _execute(run)
+            count, errors = _execute(together)
         except Exception as error:
-            logger.exception("Measure job %s for authority %s failed", run.pk, run.authority_id)
-            failure = failure or error
-    if failure is not None:
-        raise failure
+            if len(together) == 1:
+                failures.append(_failed(together[0], error))
+                continue
+            logger.warning("Measure job over %d authorities failed (%s): one at a time", len(together), error)
+            count, errors = 0, []
+            still = JobRun.objects.filter(pk__in=[run.pk for run in together], status=JobStatus.RUNNING)
+            for run in still.order_by("authority_id", "pk"):
+                try:
+                    one, more = _execute([run])
+                except Exception as error:
+                    one, more = 0, [_failed(run, error)]
+                count += one
+                errors += more
+        written += count
+        failures += errors
+    if failures:
+        raise failures[0]
     return written
 
 
@@ -384,44 +439,269 @@ def measures_refresh(*, authority_ids: list[int] | None = None, debounce_seconds
     return written
 
 
-def _execute(run: JobRun) -> int:
-    """Compute one authority's values, then write them in one transaction; on any error record the
-    run as failed (nothing written, no mark consumed) and raise it again."""
-    try:
-        marks = list(
-            PendingRecompute.objects.filter(authority_id=run.authority_id).values_list("pk", "since")
-        )
-        mark_ids = [pk for pk, _since in marks]
-        since: date | None = None
-        if run.kind == JobKind.INCREMENTAL:
-            if not marks:  # another run has counted them
-                _succeed(run, rows=0, mark_ids=[])
-                return 0
-            dates = [day for _pk, day in marks]
-            since = None if None in dates else min(day for day in dates if day is not None)
-        ranges, calendar_range = _ranges(run.authority_id)
-        since = _since_covering_ranges(run.authority_id, since, ranges)
-        JobRun.objects.filter(pk=run.pk).update(since=since)
-        if calendar_range is not None:
-            calendar_ensure(first=calendar_range[0], last=calendar_range[1])
-        with transaction.atomic():
-            # Read by the measures counted at period ends; derived from the records alone.
-            _reporting_periods_store(run.authority_id, ranges)
-        values = _values(run, ranges, since)
-        with transaction.atomic():
-            # Locks the authority: another run's write waits for this one, and never interleaves.
-            list(Authority.objects.select_for_update().filter(pk=run.authority_id).values_list("pk"))
-            MeasureValue.objects.filter(authority_id=run.authority_id).filter(
-                _replaced(ranges, since)
-            ).delete()
-            MeasureValue.objects.bulk_create(values, batch_size=BATCH)
-            _succeed(run, rows=len(values), mark_ids=mark_ids)
-        return len(values)
-    except Exception as error:
-        JobRun.objects.filter(pk=run.pk).update(
-            status=JobStatus.FAILED, finished_at=_now(), error=f"{type(error).__name__}: {error}"
-        )
-        raise
+@dataclass
+class _Plan:
+    """What one run recomputes: its authority's periods from ``since`` (all when None), for the
+    measures ``keys``, consuming the marks ``mark_ids``."""
+
+    run: JobRun
+    since: date | None
+    keys: list[str]
+    mark_ids: list[int] = field(default_factory=list)
+
+
+def _plans(runs: list[JobRun], ranges: dict[Group, tuple[date, date]]) -> tuple[list[_Plan], list[JobRun]]:
+    """The plan of each run (one query for the marks, one for the stored ranges); and the
+    incremental runs that find no marks left (another run has counted them)."""
+    marks: dict[int, list[tuple[int, date | None, str]]] = defaultdict(list)
+    for authority_id, pk, since, scope in PendingRecompute.objects.filter(
+        authority_id__in=[run.authority_id for run in runs]
+    ).values_list("authority_id", "pk", "since", "scope"):
+        marks[authority_id].append((pk, since, scope))
+    stored = _stored_ranges([run.authority_id for run in runs if run.kind == JobKind.INCREMENTAL])
+    plans, nothing = [], []
+    for run in runs:
+        found = marks.get(run.authority_id, [])
+        if run.kind != JobKind.INCREMENTAL:
+            plans.append(_Plan(run, None, list(MEASURES), [pk for pk, _since, _scope in found]))
+            continue
+        if not found:
+            nothing.append(run)
+            continue
+        dates = [day for _pk, day, _scope in found]
+        marked = None if None in dates else min(day for day in dates if day is not None)
+        own = {group: span for group, span in ranges.items() if group[0] == run.authority_id}
+        known = stored.get(run.authority_id, {})
+        since = _since_covering_ranges(marked, own, known)
+        scopes = {scope for _pk, _day, scope in found}
+        if StaleScope.ALL in scopes or _periods_moved(own, known):
+            # A group whose periods changed (a new team, a first or last period moved, a team
+            # gone) needs every measure for its new periods, whatever the change was.
+            keys = list(MEASURES)
+        else:
+            keys = [key for key in MEASURES if any(key in measures_stale_by(scope) for scope in scopes)]
+        plans.append(_Plan(run, since, keys, [pk for pk, _since, _scope in found]))
+    return plans, nothing
+
+
+def _execute(runs: list[JobRun]) -> tuple[int, list[Exception]]:
+    """Compute the values of the runs' authorities together, then write each authority's in one
+    transaction; returns the rows written and the errors of the writes (each such run recorded as
+    failed). An error while computing is raised (no run written, no mark consumed).
+
+    Nothing is written before every value is computed: the reads come first (the run's progress
+    saved once per period type), then per authority one transaction that locks the authority's
+    row, deletes the periods it recomputed, inserts their values and deletes exactly the marks it
+    read. The reporting periods, derived from the records alone, are rewritten first."""
+    ids = [run.authority_id for run in runs]
+    ranges, calendar_range = _ranges(ids)
+    plans, nothing = _plans(runs, ranges)
+    for run in nothing:
+        _succeed(run, rows=0, mark_ids=[])
+    if not plans:
+        return 0, []
+    for plan in plans:
+        if plan.since is not None:
+            JobRun.objects.filter(pk=plan.run.pk).update(since=plan.since)
+    if calendar_range is not None:
+        calendar_ensure(first=calendar_range[0], last=calendar_range[1])
+    with transaction.atomic():
+        # Read by the measures counted at period ends.
+        _reporting_periods_store([plan.run.authority_id for plan in plans], ranges)
+    _analyze(ReportingPeriod)
+    counts = _counts(plans, ranges)
+    now = _now()
+    written = 0
+    errors: list[Exception] = []
+    for plan in plans:
+        try:
+            rows = _rows(plan, ranges, counts, now, as_text=connection.vendor == "postgresql")
+            with transaction.atomic():
+                # Locks the authority: another run's write waits for this one, and never interleaves.
+                authority_id = plan.run.authority_id
+                list(Authority.objects.select_for_update().filter(pk=authority_id).values_list("pk"))
+                own = {group: span for group, span in ranges.items() if group[0] == authority_id}
+                MeasureValue.objects.filter(authority_id=authority_id).filter(
+                    _replaced(own, plan.since, plan.keys)
+                ).delete()
+                _insert(rows)
+                _succeed(plan.run, rows=len(rows), mark_ids=plan.mark_ids)
+            written += len(rows)
+        except Exception as error:
+            errors.append(_failed(plan.run, error))
+    return written, errors
+
+
+def _counts(plans: list[_Plan], ranges: dict[Group, tuple[date, date]]) -> dict[tuple[str, str], Counts]:
+    """Per (measure, period type), the counts of every authority of the plans that recomputes the
+    measure: one call per grouping for all of them, from the earliest of their ``since``. The
+    runs' progress is saved once per period type."""
+    from outcomes.audit_measures import tools_resolved_once
+    from outcomes.coverage_measures import open_cases_once
+
+    counts: dict[tuple[str, str], Counts] = {}
+    done = 0
+    with tools_resolved_once(), open_cases_once():
+        for period_type in PeriodType:
+            storing = [plan for plan in plans if _has_periods(plan, ranges, period_type)]
+            for key, measure in MEASURES.items():
+                wanted = [plan for plan in storing if key in plan.keys]
+                if wanted:
+                    sinces = [plan.since for plan in wanted]
+                    scope = {
+                        "period_type": period_type,
+                        "authority_ids": [plan.run.authority_id for plan in wanted],
+                        "since": None if None in sinces else min(day for day in sinces if day is not None),
+                    }
+                    counts[(key, period_type)] = measure.compute(**scope, by_team=False) | measure.compute(
+                        **scope, by_team=True
+                    )
+                done += 1
+            JobRun.objects.filter(pk__in=[plan.run.pk for plan in plans]).update(steps_done=done)
+    return counts
+
+
+def _has_periods(plan: _Plan, ranges: dict[Group, tuple[date, date]], period_type: str) -> bool:
+    """Whether the plan stores any period of ``period_type`` (else there is nothing to ask)."""
+    if plan.since is None:
+        return any(group[0] == plan.run.authority_id for group in ranges)
+    cut = period_start(period_type, plan.since)
+    return any(
+        group[0] == plan.run.authority_id and period_start(period_type, last) >= cut
+        for group, (_first, last) in ranges.items()
+    )
+
+
+@lru_cache(maxsize=65536)
+def _stored(numerator: int, denominator: int, is_rate: bool) -> tuple[int | None, Decimal | None]:
+    """The denominator and value stored for a count or rate."""
+    if is_rate:
+        return denominator, rate_value(numerator, denominator)
+    return None, Decimal(numerator)
+
+
+def _rows(
+    plan: _Plan,
+    ranges: dict[Group, tuple[date, date]],
+    counts: dict[tuple[str, str], Counts],
+    now: datetime,
+    *,
+    as_text: bool = False,
+) -> list:
+    """The plan's values: every period of each group of its authority from the one containing
+    ``since``, for each of its measures (0 where nothing was counted). Plain tuples in
+    ``VALUE_FIELDS`` order; with ``as_text`` lines of COPY's text format instead, each put together
+    from parts formatted once per period and once per distinct (numerator, denominator)."""
+    authority_id = plan.run.authority_id
+    groups = {group: span for group, span in ranges.items() if group[0] == authority_id}
+    stamp = f"\t{now.isoformat()}\n"
+    rows: list = []
+    for period_type in PeriodType:
+        cut = None if plan.since is None else period_start(period_type, plan.since)
+        kind = period_type.value
+        periods = [
+            (
+                team_id,
+                period,
+                f"{authority_id}\t{NULL if team_id is None else team_id}\t",
+                f"\t{kind}\t{period.start}\t{period.end}\t",
+            )
+            for (_authority, team_id), (first, last) in groups.items()
+            for period in periods_between(period_type, first, last)
+            if cut is None or period.start >= cut
+        ]
+        for key in plan.keys:
+            is_rate = MEASURES[key].is_rate
+            found = counts.get((key, period_type), {})
+            if as_text:
+                rows.extend(
+                    head
+                    + key
+                    + middle
+                    + _stored_text(*found.get((authority_id, team_id, period.start), (0, 0)), is_rate)
+                    + stamp
+                    for team_id, period, head, middle in periods
+                )
+                continue
+            for team_id, period, _head, _middle in periods:
+                numerator, denominator = found.get((authority_id, team_id, period.start), (0, 0))
+                stored_denominator, value = _stored(numerator, denominator, is_rate)
+                rows.append(
+                    (
+                        authority_id,
+                        team_id,
+                        key,
+                        kind,
+                        period.start,
+                        period.end,
+                        numerator,
+                        stored_denominator,
+                        value,
+                        now,
+                    )
+                )
+    return rows
+
+
+NULL = r"\N"  # COPY's text format for NULL
+
+
+@lru_cache(maxsize=65536)
+def _stored_text(numerator: int, denominator: int, is_rate: bool) -> str:
+    """Numerator, denominator and value as stored, in COPY's text format."""
+    stored_denominator, value = _stored(numerator, denominator, is_rate)
+    shown_denominator = NULL if stored_denominator is None else stored_denominator
+    return f"{numerator}\t{shown_denominator}\t{NULL if value is None else value}"
+
+
+VALUE_FIELDS = (
+    "authority",
+    "team",
+    "measure",
+    "period_type",
+    "period_start",
+    "period_end",
+    "numerator",
+    "denominator",
+    "value",
+    "computed_at",
+)
+
+
+def _insert(rows: list) -> None:
+    """Insert value rows set-based: on PostgreSQL lines of ``_rows(..., as_text=True)`` by ``COPY``,
+    elsewhere tuples in ``VALUE_FIELDS`` order by ``executemany``. No model instances: half a
+    million of them cost more than the queries (docs/benchmarks.md). Every value is an id, a
+    registry key, a period type, a date, a count, a Decimal or the run's timestamp: none holds a
+    tab, a newline or a backslash, so the COPY lines need no escaping."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(MeasureValue._meta.db_table)
+    column = {field.name: field.column for field in MeasureValue._meta.concrete_fields}
+    columns = ", ".join(quote(column[name]) for name in VALUE_FIELDS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for part in _chunks(rows, 20 * BATCH):
+                    copy.write("".join(part))
+            return
+        computed_at = connection.ops.adapt_datetimefield_value(rows[0][-1])
+        placeholders = ", ".join(["%s"] * len(VALUE_FIELDS))
+        for part in _chunks(rows):
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
+                [(*row[:-1], computed_at) for row in part],
+            )
+
+
+def _failed(run: JobRun, error: Exception) -> Exception:
+    """Record the run as failed (nothing of it written, no mark consumed); returns the error."""
+    logger.error("Measure job %s for authority %s failed", run.pk, run.authority_id, exc_info=error)
+    JobRun.objects.filter(pk=run.pk).update(
+        status=JobStatus.FAILED, finished_at=_now(), error=f"{type(error).__name__}: {error}"
+    )
+    return error
 
 
 def _succeed(run: JobRun, *, rows: int, mark_ids: list[int]) -> None:
@@ -433,14 +713,20 @@ def _succeed(run: JobRun, *, rows: int, mark_ids: list[int]) -> None:
     )
 
 
-def _ranges(authority_id: int) -> tuple[dict[Group, tuple[date, date]], tuple[date, date] | None]:
-    """The authority's groups (itself, and each of its teams with records) with the dates their
-    periods run between; and the range of every date the measures look up in the calendar."""
-    ids = [authority_id]
-    authority_ranges, calendar_range = _date_ranges(ids, by_team=False)
-    team_ranges, _ = _date_ranges(ids, by_team=True)
-    ranges = _widened(authority_ranges, _audit_date_ranges(ids, by_team=False))
-    ranges |= _widened(team_ranges, _audit_date_ranges(ids, by_team=True))
+def _ranges(authority_ids: list[int]) -> tuple[dict[Group, tuple[date, date]], tuple[date, date] | None]:
+    """The authorities' groups (each authority, and each of its teams with records) with the dates
+    their periods run between; and the range of every date the measures look up in the calendar.
+
+    A team's periods run from its first dated record to its authority's last period: a child of
+    the team still looked after (or with a case open) after the team's last dated record counts at
+    the later period ends too."""
+    authority_ranges, calendar_range = _date_ranges(authority_ids, by_team=False)
+    team_ranges, _ = _date_ranges(authority_ids, by_team=True)
+    ranges = _widened(authority_ranges, _audit_date_ranges(authority_ids, by_team=False))
+    teams = _widened(team_ranges, _audit_date_ranges(authority_ids, by_team=True))
+    for (authority_id, team_id), (first, last) in teams.items():
+        whole = ranges.get((authority_id, None))
+        ranges[(authority_id, team_id)] = (first, max(last, whole[1]) if whole else last)
     return ranges, calendar_range
 
 
@@ -448,25 +734,35 @@ def _next_month(month_start: date) -> date:
     return period_starting(PeriodType.MONTH, month_start).end + timedelta(days=1)
 
 
+def _stored_ranges(authority_ids: list[int]) -> dict[int, dict[int | None, tuple[date, date]]]:
+    """Per authority, per team (None for the authority), the first and last month it has stored
+    rows for. One query, on the stored month rows of one measure (every group stores every
+    measure for every one of its periods)."""
+    if not authority_ids:
+        return {}
+    stored: dict[int, dict[int | None, tuple[date, date]]] = defaultdict(dict)
+    for row in (
+        MeasureValue.objects.filter(
+            authority_id__in=authority_ids, measure=next(iter(MEASURES)), period_type=PeriodType.MONTH
+        )
+        .order_by()
+        .values("authority_id", "team_id")
+        .annotate(first=Min("period_start"), last=Max("period_start"))
+    ):
+        stored[row["authority_id"]][row["team_id"]] = (row["first"], row["last"])
+    return stored
+
+
 def _since_covering_ranges(
-    authority_id: int, since: date | None, ranges: dict[Group, tuple[date, date]]
+    since: date | None, ranges: dict[Group, tuple[date, date]], stored: dict[int | None, tuple[date, date]]
 ) -> date | None:
     """``since``, moved back so that the recomputed periods also cover any change in which periods
     the authority and its teams have rows for: a group with no rows yet gets all its periods; a
     group whose first or last period moved gets every period from the earlier of the old and new
     boundary (else a gap after an old last period would stay without rows, or rows after a new
-    last period would stay behind). One query, on the stored month rows of one measure."""
+    last period would stay behind)."""
     if since is None:
         return None
-    stored = {
-        row["team_id"]: (row["first"], row["last"])
-        for row in MeasureValue.objects.filter(
-            authority_id=authority_id, measure=next(iter(MEASURES)), period_type=PeriodType.MONTH
-        )
-        .order_by()
-        .values("team_id")
-        .annotate(first=Min("period_start"), last=Max("period_start"))
-    }
     for (_authority, team_id), (first, last) in ranges.items():
         known = stored.get(team_id)
         if known is None:
@@ -480,57 +776,24 @@ def _since_covering_ranges(
     return since
 
 
-def _values(run: JobRun, ranges: dict[Group, tuple[date, date]], since: date | None) -> list[MeasureValue]:
-    """The values of every measure for the groups' periods ending on or after ``since`` (all when
-    None), saving the run's progress after each measure and period type."""
-    now = _now()
-    values = []
-    done = 0
-    for period_type in PeriodType:
-        cut = None if since is None else period_start(period_type, since)
-        periods = {
-            group: [
-                period
-                for period in periods_between(period_type, first, last)
-                if cut is None or period.start >= cut
-            ]
-            for group, (first, last) in ranges.items()
-        }
-        wanted = any(periods.values())  # else nothing to store: no need to ask
-        for measure in MEASURES.values():
-            scope = {"period_type": period_type, "authority_ids": [run.authority_id], "since": since}
-            counts = measure.compute(**scope, by_team=False) if wanted else {}
-            counts |= measure.compute(**scope, by_team=True) if wanted else {}
-            for (authority_id, team_id), group_periods in periods.items():
-                for period in group_periods:
-                    numerator, denominator = counts.get((authority_id, team_id, period.start), (0, 0))
-                    values.append(
-                        MeasureValue(
-                            authority_id=authority_id,
-                            team_id=team_id,
-                            measure=measure.key,
-                            period_type=period_type,
-                            period_start=period.start,
-                            period_end=period.end,
-                            numerator=numerator,
-                            denominator=denominator if measure.is_rate else None,
-                            value=rate_value(numerator, denominator)
-                            if measure.is_rate
-                            else Decimal(numerator),
-                            computed_at=now,
-                        )
-                    )
-            done += 1
-            JobRun.objects.filter(pk=run.pk).update(steps_done=done)
-    return values
+def _periods_moved(
+    ranges: dict[Group, tuple[date, date]], stored: dict[int | None, tuple[date, date]]
+) -> bool:
+    """Whether the groups, or the first or last month of any, differ from the stored rows'."""
+    months = {
+        team_id: (period_start(PeriodType.MONTH, first), period_start(PeriodType.MONTH, last))
+        for (_authority, team_id), (first, last) in ranges.items()
+    }
+    return months != stored
 
 
-def _replaced(ranges: dict[Group, tuple[date, date]], since: date | None) -> Q:
-    """The stored rows of the authority a run replaces: every row when ``since`` is None; else the
-    periods from the one containing ``since``, and every row of a group that no longer has periods
-    (a team whose children all moved away)."""
+def _replaced(ranges: dict[Group, tuple[date, date]], since: date | None, keys: list[str]) -> Q:
+    """The stored rows of the authority a run replaces: every row of its measures ``keys`` when
+    ``since`` is None; else their periods from the one containing ``since``, and every row of a
+    group that no longer has periods (a team whose children all moved away)."""
+    only = Q() if set(keys) >= set(MEASURES) else Q(measure__in=keys)
     if since is None:
-        return Q()
+        return only
     conditions = [
         Q(period_type=period_type, period_start__gte=period_start(period_type, since))
         for period_type in PeriodType
@@ -539,4 +802,20 @@ def _replaced(ranges: dict[Group, tuple[date, date]], since: date | None) -> Q:
     conditions.append(Q(team__isnull=False) & ~Q(team_id__in=teams))
     if not any(team_id is None for (_authority, team_id) in ranges):
         conditions.append(Q(team__isnull=True))
-    return reduce(operator.or_, conditions)
+    return only & reduce(operator.or_, conditions)
+
+
+def measures_stale_by(scope: str) -> list[str]:
+    """The keys of the measures a change of ``scope`` (a ``StaleScope``) can make stale, in
+    registry order: the audit measures for sign-offs, moderation, feedback and learning actions;
+    the practice coverage measures for practice records; every measure otherwise (case records
+    decide the periods, the open cases and the case measures)."""
+    from outcomes import audit_measures, coverage_measures
+
+    if scope == StaleScope.AUDITS:
+        keys = set(audit_measures.MEASURE_KEYS)
+    elif scope == StaleScope.PRACTICE:
+        keys = set(coverage_measures.MEASURE_KEYS)
+    else:
+        return list(MEASURES)
+    return [key for key in MEASURES if key in keys]

@@ -475,3 +475,36 @@ def test_tool_keys_reads_a_fixed_number_of_queries(personas, v1, people):
     assert standard.core_rubric == adapted.core_rubric == {f"p{n}" for n in range(1, 15)}
     assert "P1" in standard.comparable_by_element and "P1" not in adapted.comparable_by_element
     assert adapted.comparable_by_element["P2"] == {"p2"}
+
+
+def test_within_a_job_the_elements_are_counted_together_with_the_same_result(personas, v1, people):
+    adaptation = adapted_case_audit(personas.authority_b)
+    levels = {f"p{n}": 1 + n % 4 for n in range(1, 15)}
+    make_audit(personas.authority_a, v1, people, team=personas.team_a, levels=levels)
+    make_audit(personas.authority_b, v1, people, levels={"p1": 2, "p2": 4}, adaptation=adaptation)
+    ids = [personas.authority_a.pk, personas.authority_b.pk]
+    keys = [f"fidelity_{element.lower()}" for element in ELEMENT_KEYS]
+    one_by_one = {
+        (key, by_team): counts(key, "quarter", authority_ids=ids, by_team=by_team)
+        for key in keys
+        for by_team in (False, True)
+    }
+    with audit_measures.tools_resolved_once(), CaptureQueriesContext(connection) as context:
+        together = {
+            (key, by_team): counts(key, "quarter", authority_ids=ids, by_team=by_team)
+            for key in keys
+            for by_team in (False, True)
+        }
+    assert together == one_by_one
+    assert any(together.values())
+    # The tools resolved once (three queries), then one query per grouping for all fourteen.
+    assert len(context.captured_queries) == 3 + 2
+
+
+def test_a_job_resolves_the_tools_once(personas, v1, people):
+    make_audit(personas.authority_a, v1, people, levels={"p1": 3})
+    make_audit(personas.authority_b, v1, people, levels={"p1": 2})
+    with CaptureQueriesContext(connection) as context:
+        measures_compute()
+    items = [query for query in context.captured_queries if 'FROM "audits_item"' in query["sql"]]
+    assert len(items) == 1

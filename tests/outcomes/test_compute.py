@@ -141,9 +141,26 @@ def test_team_rows_hold_only_the_teams_children():
         "North",
         "South",
     }
-    # A team's periods run over its own children's records: North's from April to May.
+    # A team's periods run from its own children's first record to its authority's last period:
+    # North's from April (not March, the authority's first) to June.
     north_months = MeasureValue.objects.filter(team=north, period_type="month", measure="referrals")
-    assert [row.period_start.month for row in north_months.order_by("period_start")] == [4, 5]
+    assert [row.period_start.month for row in north_months.order_by("period_start")] == [4, 5, 6]
+
+
+def test_a_team_child_still_looked_after_counts_after_the_teams_last_dated_record():
+    """The team's last dated record is the episode's start in April; the authority's records run
+    on to September. The child is still looked after, in kinship care, at every later month end,
+    and counts for the team there as it does for the authority."""
+    authority = AuthorityFactory(code="872")
+    team = TeamFactory(authority=authority, name="Children in Care")
+    in_care = b.child(authority, team=team)
+    b.episode(in_care, "2024-04-10", place="U1")
+    b.referral(b.child(authority), "2024-09-15")
+    measures_compute()
+    for month in ("2024-04-01", "2024-06-01", "2024-09-01"):
+        assert stored(authority, "kinship_share", "month", month) == (1, 1, "1.0000")
+        assert stored(authority, "kinship_share", "month", month, team=team) == (1, 1, "1.0000")
+    assert stored(authority, "kinship_share", "year", "2024-04-01", team=team) == (1, 1, "1.0000")
 
 
 def test_computing_one_authority_leaves_the_others_alone():

@@ -327,3 +327,27 @@ def test_a_change_dated_d_leaves_every_period_ending_before_d_alone(personas):
         assert before(after, day) == before(counts, day), new_marks
         counts = after
         checked += 1
+
+
+def test_a_sign_off_for_a_team_without_rows_gives_the_team_every_measure(personas):
+    """A sign-off marks only the audit measures stale; but a team that had no rows gets periods,
+    so the incremental job computes every measure for it, as the full job would."""
+    from tests.factories import TeamFactory
+
+    a = personas.authority_a
+    b.referral(b.child(a, team=personas.team_a), "2024-04-03")
+    b.referral(b.child(a), "2024-10-03")
+    measures_compute()
+    new = TeamFactory(authority=a, name="Edge of Care")
+    audit = make_audit(personas, team=new)
+    AuditAnswer.objects.create(audit=audit, item_key="p1", agreed_level=3)
+    audit = put_in(audit, AuditStatus.SUBMITTED)
+    with mock.patch("audits.workflow._now", return_value=datetime(2024, 9, 10, 12, tzinfo=UTC)):
+        audit_move(audit=audit, to_status=AuditStatus.SIGNED_OFF, acting_user=personas.quinn)
+    measures_refresh(debounce_seconds=0)
+    after = snapshot()
+    assert MeasureValue.objects.filter(team=new, measure="referrals").exists()
+    assert not PendingRecompute.objects.exists()
+    MeasureValue.objects.all().delete()
+    measures_compute()
+    assert snapshot() == after

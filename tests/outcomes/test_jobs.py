@@ -61,9 +61,13 @@ def some_records(authority, team) -> None:
 
 
 def failing(key: str, message: str = "worker stopped half-way"):
-    """The registry with ``key``'s compute replaced by one that raises."""
+    """The registry with ``key``'s compute replaced by one that raises, from the second period
+    type on (a run saves its progress once per period type: some progress is saved by then)."""
+    real = MEASURES[key].compute
 
     def boom(**kwargs):
+        if kwargs["period_type"] == "month":
+            return real(**kwargs)
         raise RuntimeError(message)
 
     return mock.patch.dict(MEASURES, {key: dataclasses.replace(MEASURES[key], compute=boom)})
@@ -124,13 +128,17 @@ def test_a_job_stopped_half_way_stores_nothing_and_a_rerun_matches_a_fresh_run(p
 
 
 def test_a_failing_authority_does_not_stop_the_others(personas):
+    """The authorities are computed together; when that fails, one at a time, so that only the
+    authority whose data fails has a failed run."""
     a, other = personas.authority_a, personas.authority_b
     b.referral(b.child(a), "2024-04-02")
     b.referral(b.child(other), "2024-04-02")
     real = MEASURES["referrals"].compute
+    asked = []
 
     def only_a_fails(**kwargs):
-        if kwargs["authority_ids"] == [a.pk]:
+        asked.append(sorted(kwargs["authority_ids"]))
+        if a.pk in kwargs["authority_ids"]:
             raise ValueError("bad data")
         return real(**kwargs)
 
@@ -141,7 +149,9 @@ def test_a_failing_authority_does_not_stop_the_others(personas):
         pytest.raises(ValueError, match="bad data"),
     ):
         measures_compute(authority_ids=[a.pk, other.pk])
+    assert asked[0] == sorted([a.pk, other.pk])  # together first
     assert JobRun.objects.get(authority=a).status == JobStatus.FAILED
+    assert JobRun.objects.get(authority=a).error == "ValueError: bad data"
     assert JobRun.objects.get(authority=other).status == JobStatus.SUCCEEDED
     assert MeasureValue.objects.filter(authority=other).exists()
     assert not MeasureValue.objects.filter(authority=a).exists()
@@ -400,3 +410,54 @@ def test_the_nightly_job_forgets_finished_runs_older_than_it_keeps(personas):
     measures_compute()
     assert not JobRun.objects.filter(pk=finished.pk).exists()
     assert JobRun.objects.filter(pk=recent.pk).exists()
+
+
+# --- what a job does once -------------------------------------------------------------------------
+
+
+def test_a_job_saves_its_progress_once_per_period_type(personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    some_records(personas.authority_a, personas.team_a)
+    b.referral(b.child(personas.authority_b), "2024-04-02")
+    with CaptureQueriesContext(connection) as context:
+        measures_compute()
+    progress = [query for query in context.captured_queries if '"steps_done" =' in query["sql"]]
+    # One UPDATE for both runs per period type, and each run's UPDATE when it succeeds.
+    assert len(progress) == 3 + 2
+
+
+def test_a_sign_off_recomputes_only_the_audit_measures_from_its_date(personas):
+    from outcomes.audit_measures import MEASURE_KEYS as AUDIT_MEASURES
+    from outcomes.models import StaleScope
+
+    a = personas.authority_a
+    some_records(a, personas.team_a)
+    measures_compute(authority_ids=[a.pk])
+    before = {row[:5]: row for row in snapshot(a)}
+    later = timezone.now() + timedelta(hours=1)
+    with mock.patch.object(services, "_now", return_value=later):
+        mark_stale(
+            authority_id=a.pk, since=date(2024, 9, 1), reason="Audit signed off", scope=StaleScope.AUDITS
+        )
+        measures_refresh(debounce_seconds=0)
+    run = JobRun.objects.filter(kind=JobKind.INCREMENTAL).get()
+    rewritten = MeasureValue.objects.filter(authority=a, computed_at=later)
+    assert set(rewritten.values_list("measure", flat=True)) == set(AUDIT_MEASURES)
+    assert min(rewritten.values_list("period_end", flat=True)) >= date(2024, 9, 1)
+    assert run.rows_written == rewritten.count() > 0
+    assert {row[:5]: row for row in snapshot(a)} == before  # the same values
+    assert not PendingRecompute.objects.exists()
+
+
+def test_a_practice_record_marks_only_the_coverage_measures(personas):
+    from cases.models import SafetyMap
+    from outcomes.coverage_measures import MEASURE_KEYS as COVERAGE_MEASURES
+    from outcomes.services import mark_record_stale, measures_stale_by
+
+    child = b.child(personas.authority_a, team=personas.team_a)
+    mark = mark_record_stale(record=SafetyMap(child=child, mapped_on=date(2024, 5, 2)), reason="A map")
+    assert mark is not None and mark.since == date(2024, 5, 2)
+    assert measures_stale_by(mark.scope) == list(COVERAGE_MEASURES)
+    assert "coverage_map" in COVERAGE_MEASURES and "referrals" not in COVERAGE_MEASURES
