@@ -32,9 +32,23 @@ FILES = [
 ]
 
 
-def read_library():
-    """The tool definitions of ``FILES``, in that order, as plain dicts."""
-    return [json.loads((LIBRARY / name).read_text(encoding="utf-8")) for name in FILES]
+def read_library(files=FILES):
+    """The tool definitions of ``files`` (by default ``FILES``), in that order, as plain dicts.
+    Later migrations that add tools or versions read their own files with it."""
+    return [json.loads((LIBRARY / name).read_text(encoding="utf-8")) for name in files]
+
+
+def delete_versions(apps, version_ids):
+    """Delete the tool versions ``version_ids`` with their sections and items, for the reverse of
+    a later migration. By id and without the ORM's cascade (the models of a reversed state do not
+    all agree on which ToolVersion class they point at): a workshop, survey wave, response, audit
+    or adaptation that points at a version makes the database refuse the delete, and the reverse
+    fails rather than lose it."""
+    ToolVersion = apps.get_model("audits", "ToolVersion")
+    ToolVersion.objects.filter(id__in=version_ids).update(status="draft", derived_from=None)
+    for model, lookup in (("Item", "version_id__in"), ("Section", "version_id__in"), ("ToolVersion", "id__in")):
+        rows = apps.get_model("audits", model).objects.filter(**{lookup: version_ids})
+        rows._raw_delete(rows.db)
 
 
 def create_standard_library(apps, schema_editor):

@@ -4,7 +4,6 @@ from ``audits/standard_library/workshop-poll.v1.json`` (Domain brief §3). Works
 lose a workshop that used it."""
 
 import importlib
-import json
 
 from django.db import migrations
 
@@ -13,29 +12,16 @@ library = importlib.import_module("audits.migrations.0002_standard_library")
 FILES = ["workshop-poll.v1.json"]
 
 
-def read_files():
-    return [json.loads((library.LIBRARY / name).read_text(encoding="utf-8")) for name in FILES]
-
-
 def create(apps, schema_editor):
-    library.create_tools(apps, read_files())
+    library.create_tools(apps, library.read_library(FILES))
 
 
 def delete(apps, schema_editor):
     Tool = apps.get_model("audits", "Tool")
     ToolVersion = apps.get_model("audits", "ToolVersion")
-    Section = apps.get_model("audits", "Section")
-    Item = apps.get_model("audits", "Item")
-    tools = Tool.objects.filter(key__in=[spec["key"] for spec in read_files()], authority__isnull=True)
-    versions = ToolVersion.objects.filter(tool__in=tools)
-    ids = list(versions.values_list("id", flat=True))
-    versions.update(status="draft", derived_from=None)
-    # By id and without the ORM's cascade (the models of a reversed state do not all agree on
-    # which ToolVersion class they point at): a workshop, response or audit that points at a
-    # version makes the database refuse the delete, and the reverse fails rather than lose it.
-    for model in (Item, Section, ToolVersion):
-        rows = model.objects.filter(**({"id__in": ids} if model is ToolVersion else {"version_id__in": ids}))
-        rows._raw_delete(rows.db)
+    keys = [spec["key"] for spec in library.read_library(FILES)]
+    tools = Tool.objects.filter(key__in=keys, authority__isnull=True)
+    library.delete_versions(apps, list(ToolVersion.objects.filter(tool__in=tools).values_list("id", flat=True)))
     tools._raw_delete(tools.db)
 
 

@@ -8,7 +8,6 @@ The reverse deletes version 2 only, and fails rather than lose a survey wave or 
 points at it."""
 
 import importlib
-import json
 
 from django.db import migrations
 
@@ -17,34 +16,20 @@ library = importlib.import_module("audits.migrations.0002_standard_library")
 FILES = ["staff-survey.v2.json"]
 
 
-def read_files():
-    return [json.loads((library.LIBRARY / name).read_text(encoding="utf-8")) for name in FILES]
-
-
 def create(apps, schema_editor):
-    library.create_tools(apps, read_files())
+    library.create_tools(apps, library.read_library(FILES))
 
 
 def delete(apps, schema_editor):
     ToolVersion = apps.get_model("audits", "ToolVersion")
-    Section = apps.get_model("audits", "Section")
-    Item = apps.get_model("audits", "Item")
-    keys = [(spec["key"], spec["version"]) for spec in read_files()]
-    ids = []
-    for key, number in keys:
-        ids += list(
-            ToolVersion.objects.filter(
-                tool__key=key, tool__authority__isnull=True, number=number
-            ).values_list("id", flat=True)
-        )
-    versions = ToolVersion.objects.filter(id__in=ids)
-    versions.update(status="draft", derived_from=None)
-    # By id and without the ORM's cascade, as in 0004: a wave, response or adaptation that points at
-    # the version makes the database refuse the delete, and the reverse fails rather than lose it.
-    for model in (Item, Section):
-        rows = model.objects.filter(version_id__in=ids)
-        rows._raw_delete(rows.db)
-    versions._raw_delete(versions.db)
+    ids = [
+        version_id
+        for spec in library.read_library(FILES)
+        for version_id in ToolVersion.objects.filter(
+            tool__key=spec["key"], tool__authority__isnull=True, number=spec["version"]
+        ).values_list("id", flat=True)
+    ]
+    library.delete_versions(apps, ids)
 
 
 class Migration(migrations.Migration):
