@@ -101,20 +101,32 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
         )
     agg, ref = results.get("aggregation", {}), results.get("reference", {})
     ratio = agg.get("seconds", 0) / ref["seconds"] if ref.get("seconds") else None
+    stored = agg.get("case_measures_stored")
+    same = stored["seconds"] / ref["seconds"] if stored and ref.get("seconds") else None
     add(
         (
-            "Full aggregation, values stored",
-            f"{agg.get('seconds', 0):.1f} s ({agg.get('rows', 0):,} rows)",
-            "≤ 2 × hand-written SQL",
-            _met(ratio, 2.0),
-        )
-    )
-    add(
-        (
-            "Hand-written SQL (nine case measures)",
+            "Hand-written SQL (nine case measures, stored)",
             f"{ref.get('seconds', 0):.2f} s ({ref.get('rows', 0):,} rows)",
             "lower bound",
             "",
+        )
+    )
+    if stored:
+        add(
+            (
+                "The job for the same nine case measures, values stored",
+                f"{stored['seconds']:.1f} s ({stored['rows']:,} rows): {same:.1f} × the SQL",
+                "≤ 2 × hand-written SQL",
+                _met(same, 2.0),
+            )
+        )
+    add(
+        (
+            f"Full aggregation of every measure ({results.get('measures', '?')}: case, audit, coverage), values stored",
+            f"{agg.get('seconds', 0):.1f} s ({agg.get('rows', 0):,} rows): "
+            + (f"{ratio:.1f} × the nine measures' SQL" if ratio else "?"),
+            "≤ 2 × hand-written SQL",
+            _met(ratio, 2.0),
         )
     )
     only = agg.get("case_measures_only")
@@ -123,12 +135,11 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
             (
                 "Platform's queries for the nine case measures alone, not stored",
                 f"{only['per_authority_s']:.1f} s one authority at a time; "
-                f"{only['all_authorities_at_once_s']:.1f} s all authorities per query",
+                f"{only['all_authorities_at_once_s']:.1f} s all authorities at once",
                 "≤ 2 × hand-written SQL",
                 _met(only["all_authorities_at_once_s"] / ref["seconds"], 2.0) if ref.get("seconds") else "",
             )
         )
-    add(("Ratio aggregation / SQL", f"{ratio:.1f} ×" if ratio else "?", "≤ 2 ×", _met(ratio, 2.0)))
     check = results.get("reference_check", {})
     not_stored = check.get("not_stored", 0)
     add(

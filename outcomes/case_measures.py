@@ -1,11 +1,16 @@
 """The case-activity measures of ``shared/spec/measures.md`` as set-based queries.
 
-Each function answers, for one period type, a mapping ``(authority_id, team_id, period_start) ->
-(numerator, denominator)`` for the periods that have at least one record in the denominator
-(``team_id`` is None when ``by_team`` is false; with ``by_team`` only children with a team count).
-For counts the denominator is the count itself and is not stored. Every function runs one query,
-whatever the number of children: GROUP BY on the period expression, conditional aggregates,
-correlated EXISTS subqueries and joins to ``outcomes.CalendarDay`` by primary key.
+Each ``*_every`` function answers, for every period type (``Every``), a mapping ``(authority_id,
+team_id, period_start) -> (numerator, denominator)`` for the periods that have at least one record
+in the denominator, for the whole authorities (``team_id`` None) and for their teams (only children
+with a team count there). For counts the denominator is the count itself and is not stored. The
+measures that count a record in the period of one of its dates run one query, whatever the number
+of children and periods: GROUP BY authority, team and month, with conditional aggregates,
+correlated EXISTS subqueries and joins to ``outcomes.CalendarDay`` by primary key; the quarters,
+years and authority totals are sums of those groups (``roll_up``), as a GROUP BY over grouping
+sets would give, in SQL that SQLite runs too. ``kinship_share`` counts children at period ends,
+one query per period type. The names without ``_every`` answer one period type and grouping, the
+registry's per-call form (``one_period_type``).
 
 With ``since`` (a date) a function answers only the periods that end on or after it, i.e. start on
 or after ``period_start(period_type, since)``; the incremental job uses it. That is enough when a
@@ -23,6 +28,7 @@ of its dates before and after the change), because every measure only looks back
   the placement) at period ends on or after ``d``; a changed end date is after the start.
 """
 
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from django.db.models import (
@@ -42,9 +48,10 @@ from django.db.models import (
 
 from cases.models import Assessment, CareEpisode, Child, CPPlan, Referral, Section47
 from outcomes.models import CalendarDay
-from outcomes.periods import period_key, period_start, period_start_of_key
+from outcomes.periods import PeriodType, period_key, period_start, period_start_of_key
 
 Counts = dict[tuple[int, int | None, date], tuple[int, int]]
+Every = dict[str, Counts]  # period type -> Counts of the authorities (team None) and their teams
 
 KINSHIP_PLACEMENTS = ("U1", "U2", "U3")
 ASSESSMENT_WORKING_DAYS = 45
@@ -56,113 +63,171 @@ def _calendar(field: str, column: str) -> Subquery:
     return Subquery(CalendarDay.objects.filter(day=OuterRef(field)).order_by().values(column)[:1])
 
 
-def _grouped(
+def _monthly(
     queryset: QuerySet,
     *,
     day_field: str,
-    period_type: str,
     authority_ids: list[int] | None,
-    by_team: bool,
     hit=None,
     child_path: str = "child__",
     since: date | None = None,
-) -> Counts:
-    """Rows of ``queryset`` whose ``day_field`` is set, counted per group and period; ``hit`` (a
-    condition) picks the numerator, all rows when None. With ``since``, only the periods from the
-    one containing it."""
+) -> Every:
+    """Rows of ``queryset`` whose ``day_field`` is set, counted in one query per authority, team
+    (children without a team in their own group) and month; ``hit`` (a condition) picks the
+    numerator, all rows when None. Quarters, years and the whole authority are sums of those
+    groups (``roll_up``). With ``since``, only the periods from the one containing it."""
     queryset = queryset.filter(**{f"{day_field}__isnull": False})
     if since is not None:
-        queryset = queryset.filter(**{f"{day_field}__gte": period_start(period_type, since)})
+        # The earliest period any type needs: a financial year starts on or before its quarters and months.
+        queryset = queryset.filter(**{f"{day_field}__gte": period_start(PeriodType.YEAR, since)})
     if authority_ids is not None:
         queryset = queryset.filter(**{f"{child_path}authority_id__in": authority_ids})
-    group = {"g_authority": F(f"{child_path}authority_id")}
-    if by_team:
-        queryset = queryset.filter(**{f"{child_path}team__isnull": False})
-        group["g_team"] = F(f"{child_path}team_id")
     numerator = Count("pk") if hit is None else Sum(Case(When(hit, then=Value(1)), default=Value(0)))
     rows = (
         queryset.order_by()
-        .values(**group, g_period=period_key(period_type, day_field))
+        .values(
+            g_authority=F(f"{child_path}authority_id"),
+            g_team=F(f"{child_path}team_id"),
+            g_period=period_key(PeriodType.MONTH, day_field),
+        )
         .annotate(g_denominator=Count("pk"), g_numerator=numerator)
     )
-    return {
-        (row["g_authority"], row.get("g_team"), period_start_of_key(period_type, row["g_period"])): (
-            row["g_numerator"] or 0,
-            row["g_denominator"],
-        )
-        for row in rows
-    }
-
-
-def referrals(
-    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
-) -> Counts:
-    return _grouped(
-        Referral.objects.all(),
-        day_field="referral_date",
-        period_type=period_type,
-        authority_ids=authority_ids,
-        by_team=by_team,
+    return roll_up(
+        (
+            (
+                row["g_authority"],
+                row["g_team"],
+                period_start_of_key(PeriodType.MONTH, row["g_period"]),
+                row["g_numerator"] or 0,
+                row["g_denominator"],
+            )
+            for row in rows
+        ),
         since=since,
     )
 
 
-def rereferrals_12m(
-    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
-) -> Counts:
+def roll_up(rows: Iterable[tuple[int, int | None, date, int, int]], *, since: date | None) -> Every:
+    """Counts per (authority, team or None, month, numerator, denominator) summed into every period
+    type (the months, the quarters and the financial years containing them) for each team and for
+    the whole authority (every team's children and the children without a team). Exact for
+    measures that count each record in the period of one of its dates."""
+    cuts = {
+        period_type: None if since is None else period_start(period_type, since) for period_type in PeriodType
+    }
+    every: Every = {period_type: {} for period_type in PeriodType}
+    periods_of: dict[date, list[tuple[Counts, date]]] = {}
+    for authority_id, team_id, month, numerator, denominator in rows:
+        periods = periods_of.get(month)
+        if periods is None:
+            periods = periods_of[month] = [
+                (every[period_type], start)
+                for period_type in PeriodType
+                if (start := period_start(period_type, month)) >= (cuts[period_type] or start)
+            ]
+        for counts, start in periods:
+            for key in (
+                ((authority_id, None, start),)
+                if team_id is None
+                else (
+                    (authority_id, None, start),
+                    (authority_id, team_id, start),
+                )
+            ):
+                known = counts.get(key)
+                counts[key] = (
+                    (numerator, denominator)
+                    if known is None
+                    else (known[0] + numerator, known[1] + denominator)
+                )
+    return every
+
+
+def with_authority_totals(rows: Iterable[tuple[int, int | None, date, int, int]]) -> Counts:
+    """Counts per (authority, team or None, period start, numerator, denominator) of one period
+    type, for each team and summed for the whole authority (children without a team count only
+    there). For measures that count children at a period end: each child has one team."""
+    counts: Counts = {}
+    for authority_id, team_id, start, numerator, denominator in rows:
+        for key in (
+            ((authority_id, None, start),)
+            if team_id is None
+            else (
+                (authority_id, None, start),
+                (authority_id, team_id, start),
+            )
+        ):
+            known = counts.get(key)
+            counts[key] = (
+                (numerator, denominator) if known is None else (known[0] + numerator, known[1] + denominator)
+            )
+    return counts
+
+
+def one_period_type(every: Callable[..., Every]) -> Callable[..., Counts]:
+    """``every`` answered in the registry's per-call form: one period type, and either the whole
+    authorities (``by_team`` false) or their teams (true)."""
+
+    def compute(
+        *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
+    ) -> Counts:
+        counts = every(authority_ids=authority_ids, since=since)[period_type]
+        return {key: value for key, value in counts.items() if (key[1] is not None) == by_team}
+
+    compute.__name__ = every.__name__
+    compute.__doc__ = every.__doc__
+    return compute
+
+
+def referrals_every(*, authority_ids: list[int] | None, since: date | None = None) -> Every:
+    return _monthly(
+        Referral.objects.all(),
+        day_field="referral_date",
+        authority_ids=authority_ids,
+        since=since,
+    )
+
+
+def rereferrals_12m_every(*, authority_ids: list[int] | None, since: date | None = None) -> Every:
     earlier_within_a_year = Referral.objects.filter(
         child=OuterRef("child"),
         referral_date__lt=OuterRef("referral_date"),
         referral_date__gte=OuterRef("year_before"),
     )
-    return _grouped(
+    return _monthly(
         Referral.objects.annotate(year_before=_calendar("referral_date", "one_year_before")),
         day_field="referral_date",
-        period_type=period_type,
         authority_ids=authority_ids,
-        by_team=by_team,
         since=since,
         hit=Exists(earlier_within_a_year),
     )
 
 
-def cp_plan_starts(
-    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
-) -> Counts:
-    return _grouped(
+def cp_plan_starts_every(*, authority_ids: list[int] | None, since: date | None = None) -> Every:
+    return _monthly(
         CPPlan.objects.all(),
         day_field="start_date",
-        period_type=period_type,
         authority_ids=authority_ids,
-        by_team=by_team,
         since=since,
     )
 
 
-def repeat_cp_plans(
-    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
-) -> Counts:
+def repeat_cp_plans_every(*, authority_ids: list[int] | None, since: date | None = None) -> Every:
     earlier_plan = CPPlan.objects.filter(child=OuterRef("child"), start_date__lt=OuterRef("start_date"))
-    return _grouped(
+    return _monthly(
         CPPlan.objects.all(),
         day_field="start_date",
-        period_type=period_type,
         authority_ids=authority_ids,
-        by_team=by_team,
         since=since,
         hit=Q(Exists(earlier_plan)) | Q(previous_plans__gte=1),
     )
 
 
-def cp_plans_ended_2y(
-    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
-) -> Counts:
-    return _grouped(
+def cp_plans_ended_2y_every(*, authority_ids: list[int] | None, since: date | None = None) -> Every:
+    return _monthly(
         CPPlan.objects.annotate(two_years=_calendar("start_date", "two_years_after")),
         day_field="end_date",
-        period_type=period_type,
         authority_ids=authority_ids,
-        by_team=by_team,
         since=since,
         hit=Q(end_date__gte=F("two_years")),
     )
@@ -173,54 +238,44 @@ def _working_days(start_field: str, end_field: str):
     return _calendar(end_field, "working_day_number") - _calendar(start_field, "working_day_number")
 
 
-def assessments_45wd(
-    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
-) -> Counts:
-    return _grouped(
+def assessments_45wd_every(*, authority_ids: list[int] | None, since: date | None = None) -> Every:
+    return _monthly(
         Assessment.objects.annotate(took=_working_days("start_date", "authorisation_date")),
         day_field="authorisation_date",
-        period_type=period_type,
         authority_ids=authority_ids,
-        by_team=by_team,
         since=since,
         hit=Q(took__lte=ASSESSMENT_WORKING_DAYS),
     )
 
 
-def icpc_15wd(
-    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
-) -> Counts:
-    return _grouped(
+def icpc_15wd_every(*, authority_ids: list[int] | None, since: date | None = None) -> Every:
+    return _monthly(
         Section47.objects.annotate(took=_working_days("start_date", "icpc_date")),
         day_field="icpc_date",
-        period_type=period_type,
         authority_ids=authority_ids,
-        by_team=by_team,
         since=since,
         hit=Q(took__lte=ICPC_WORKING_DAYS),
     )
 
 
-def cla_starts(
-    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
-) -> Counts:
-    return _grouped(
+def cla_starts_every(*, authority_ids: list[int] | None, since: date | None = None) -> Every:
+    return _monthly(
         CareEpisode.objects.filter(reason_new_episode="S"),
         day_field="start_date",
-        period_type=period_type,
         authority_ids=authority_ids,
-        by_team=by_team,
         since=since,
     )
 
 
-def kinship_share(
-    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
-) -> Counts:
+def kinship_share_every(*, authority_ids: list[int] | None, since: date | None = None) -> Every:
     """Children looked after at each period end of their authority's ``ReportingPeriod`` rows (an
     episode with start <= period_end and no end or end > period_end), and of those the children
     whose latest such episode is placed in U1–U3. Children are counted once, however many episodes.
-    """
+    One query per period type, grouped by team (``with_authority_totals`` adds the authority)."""
+    return {period_type: _kinship(period_type, authority_ids, since) for period_type in PeriodType}
+
+
+def _kinship(period_type: str, authority_ids: list[int] | None, since: date | None) -> Counts:
     # One row per child and period end: the join through the authority's reporting periods. The
     # conditions on the periods go in one filter() so that they apply to the same joined row.
     periods: dict[str, object] = {"authority__reporting_periods__period_type": period_type}
@@ -241,13 +296,9 @@ def kinship_share(
     children = children.annotate(
         placement_at=Subquery(looked_after.order_by("-start_date").values("placement")[:1])
     ).filter(Exists(looked_after))
-    group = {"g_authority": F("authority_id")}
-    if by_team:
-        children = children.filter(team__isnull=False)
-        group["g_team"] = F("team_id")
     rows = (
         children.order_by()
-        .values(**group, g_period=F("starts"))
+        .values(g_authority=F("authority_id"), g_team=F("team_id"), g_period=F("starts"))
         .annotate(
             g_denominator=Count("pk"),
             g_numerator=Sum(
@@ -259,10 +310,25 @@ def kinship_share(
             ),
         )
     )
-    return {
-        (row["g_authority"], row.get("g_team"), period_start_of_key(period_type, row["g_period"])): (
+    return with_authority_totals(
+        (
+            row["g_authority"],
+            row["g_team"],
+            period_start_of_key(period_type, row["g_period"]),
             row["g_numerator"] or 0,
             row["g_denominator"],
         )
         for row in rows
-    }
+    )
+
+
+# The per-call form the registry and the tests use: one period type, authorities or their teams.
+referrals = one_period_type(referrals_every)
+rereferrals_12m = one_period_type(rereferrals_12m_every)
+cp_plan_starts = one_period_type(cp_plan_starts_every)
+repeat_cp_plans = one_period_type(repeat_cp_plans_every)
+cp_plans_ended_2y = one_period_type(cp_plans_ended_2y_every)
+assessments_45wd = one_period_type(assessments_45wd_every)
+icpc_15wd = one_period_type(icpc_15wd_every)
+cla_starts = one_period_type(cla_starts_every)
+kinship_share = one_period_type(kinship_share_every)

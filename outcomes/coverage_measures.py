@@ -20,13 +20,14 @@ that date:
 ``participatory_conferences`` is the share of conferences held in the period that were
 participatory.
 
-Each function runs a fixed number of queries, whatever the number of children. Coverage: the
-distinct period ends; the open cases at each period end rewritten into the work table ``OpenCase``
-by an interval join (a DELETE and one INSERT … SELECT DISTINCT over the open referrals, plans and
-episodes joined to the reporting periods whose end falls within them); then one grouped query over
-the open cases, looking up each child's practice records by index. Conferences: one query. Inside
-``open_cases_once`` (the jobs) the open cases are stored once per period type, authorities and
-``since``, and one grouped query counts all five coverage numerators for the five measures.
+Each function runs a fixed number of queries, whatever the number of children. Coverage, per
+period type: the distinct period ends; then one query that works out the open cases at each period
+end in a subquery (SELECT DISTINCT over the open referrals, plans and episodes joined to the
+reporting periods whose end falls within them: an interval join, nothing written) and counts
+them, grouped by authority, team and period, looking up each child's practice records by index.
+The authority totals are the sums of its teams' (a child has one team). Conferences: one query
+for every period type. Inside ``open_cases_once`` (the jobs) that query counts all five coverage
+numerators at once, and the five measures share its answer.
 
 With ``since`` a measure answers only the periods from the one containing it (the incremental
 job). Every measure here looks backwards from the period end, so a record whose earliest date
@@ -39,13 +40,16 @@ period it was held. ``RECORD_MODELS`` are the practice-record rows these measure
 one marks its authority stale from its earliest date (``outcomes.services.mark_record_stale``).
 """
 
+import operator
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
+from functools import reduce
 
 from django.db import connection, models
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DateField,
@@ -72,9 +76,9 @@ from cases.models import (
     SafetyPlan,
 )
 from cases.practice import CURRENT_MONTHS, months_before
-from outcomes.case_measures import Counts, _grouped
+from outcomes.case_measures import Counts, Every, _monthly, one_period_type, with_authority_totals
 from outcomes.models import OpenCase, ReportingPeriod
-from outcomes.periods import period_start, period_start_of_key
+from outcomes.periods import PeriodType, period_start, period_start_of_key
 from outcomes.registry import MEASURES, Measure, register
 
 PERIOD_END = "authority__reporting_periods__period_end"
@@ -114,29 +118,25 @@ def _open_records(
     )
     if authority_ids is not None:
         records = records.filter(child__authority_id__in=authority_ids)
-    return records.order_by().values_list(
-        "child_id",
-        "child__authority_id",
-        "child__team_id",
-        f"child__{PERIOD_TYPE}",
-        f"child__{PERIOD_START}",
-        f"child__{PERIOD_END}",
+    return records.order_by().values(
+        **{
+            f"open_{name}": F(path)
+            for name, path in (
+                ("child", "child_id"),
+                ("authority", "child__authority_id"),
+                ("team", "child__team_id"),
+                ("type", f"child__{PERIOD_TYPE}"),
+                ("start", f"child__{PERIOD_START}"),
+                ("end", f"child__{PERIOD_END}"),
+            )
+        }
     )
 
 
-def open_cases_store(*, period_type: str, authority_ids: list[int] | None, since: date | None = None) -> None:
-    """Rewrite the ``OpenCase`` rows of the authorities (every authority when None) for the periods
-    of ``period_type`` from the one containing ``since`` (all when None): one DELETE and one
-    INSERT … SELECT DISTINCT over the union of open referrals, plans and episodes. The SELECT is
-    the ORM's; only the INSERT around it is written here (the ORM has no INSERT … SELECT), in SQL
-    that SQLite and PostgreSQL both run."""
-    cut = None if since is None else period_start(period_type, since)
-    stale = OpenCase.objects.filter(period_type=period_type)
-    if authority_ids is not None:
-        stale = stale.filter(authority_id__in=authority_ids)
-    if cut is not None:
-        stale = stale.filter(period_start__gte=cut)
-    stale.delete()
+def _open_cases_sql(period_type: str, authority_ids: list[int] | None, cut: date | None) -> tuple[str, tuple]:
+    """SQL (and its parameters) of the open cases at each period end, distinct per child, with the
+    columns of ``OpenCase``: the union of open referrals, plans and episodes. The SELECTs are the
+    ORM's; only the DISTINCT around them is written here, in SQL that SQLite and PostgreSQL both run."""
     parts = [
         _open_records(Referral, "referral_date", "closure_date", period_type, authority_ids, cut),
         _open_records(CPPlan, "start_date", "end_date", period_type, authority_ids, cut),
@@ -145,17 +145,37 @@ def open_cases_store(*, period_type: str, authority_ids: list[int] | None, since
     union = parts[0].union(*parts[1:], all=True)
     select, params = union.query.get_compiler(connection=connection).as_sql()
     quote = connection.ops.quote_name
-    column = {field.name: field.column for field in OpenCase._meta.concrete_fields}
     columns = ", ".join(
-        quote(column[name])
-        for name in ("child", "authority", "team", "period_type", "period_start", "period_end")
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(OpenCase._meta.db_table)} ({columns}) "
-            f"SELECT DISTINCT * FROM ({select}) open_records",
-            params,
+        f"{quote(f'open_{name}')} AS {quote(column)}"
+        for name, column in (
+            ("child", "id"),
+            ("child", "child_id"),
+            ("authority", "authority_id"),
+            ("team", "team_id"),
+            ("type", "period_type"),
+            ("start", "period_start"),
+            ("end", "period_end"),
         )
+    )
+    return f"SELECT DISTINCT {columns} FROM ({select}) open_records", tuple(params)
+
+
+def _over_open_cases(queryset: QuerySet, open_cases: tuple[str, tuple]) -> tuple[str, tuple]:
+    """The SQL of ``queryset`` (a query on ``OpenCase``) reading the open cases ``open_cases`` in
+    place of the table: ``OpenCase`` has none, it only gives the ORM the columns to compile against."""
+    sql, params = queryset.query.get_compiler(connection=connection).as_sql()
+    table = connection.ops.quote_name(OpenCase._meta.db_table)
+    source = f"FROM {table}"
+    if sql.count(source) != 1:
+        raise RuntimeError(f"Expected one {source} in the coverage query")
+    open_sql, open_params = open_cases
+    before, after = sql.split(source)
+    # The open cases come first in the FROM clause: their parameters go between the SELECT list's and the rest.
+    select_params = before.count("%s")
+    return (
+        f"{before}FROM ({open_sql}) {table}{after}",
+        (*params[:select_params], *open_params, *params[select_params:]),
+    )
 
 
 def _window_start(period_type: str, authority_ids: list[int] | None, since: date | None) -> Case | None:
@@ -181,9 +201,9 @@ _COUNTED: ContextVar[dict[tuple, dict[str, Counts]] | None] = ContextVar("outcom
 
 @contextmanager
 def open_cases_once() -> Iterator[None]:
-    """Within the block, the first coverage measure asked for a period type, authorities, grouping
-    and ``since`` counts every coverage numerator in the same query (the open cases at each
-    period end worked out once), and the other coverage measures read its answer."""
+    """Within the block, the first coverage measure asked for a period type, authorities and
+    ``since`` counts every coverage numerator in the same query (the open cases at each period end
+    worked out once), and the other coverage measures read its answer."""
     token = _COUNTED.set({})
     try:
         yield
@@ -191,61 +211,71 @@ def open_cases_once() -> Iterator[None]:
         _COUNTED.reset(token)
 
 
-def _coverage(
-    hit: str,
-    *,
-    period_type: str,
-    authority_ids: list[int] | None,
-    by_team: bool,
-    since: date | None = None,
-) -> Counts:
+def _counted(hit: str, period_type: str, authority_ids: list[int] | None, since: date | None) -> Counts:
     """Open cases at each period end (the denominator) and those of them with the practice-record
-    tool ``hit`` (a key of ``HITS``). With ``since``, only the periods from the one containing it.
-    Inside ``open_cases_once`` one query counts every tool and the answer is kept for the others."""
+    tool ``hit`` (a key of ``HITS``), for the authorities and their teams. Inside
+    ``open_cases_once`` one query counts every tool and the answer is kept for the others."""
     counted = _COUNTED.get()
     if counted is None:
-        return _coverage_counts((hit,), period_type, authority_ids, by_team, since)[hit]
-    key = (period_type, None if authority_ids is None else tuple(sorted(authority_ids)), by_team, since)
+        return _coverage_counts((hit,), period_type, authority_ids, since)[hit]
+    key = (period_type, None if authority_ids is None else tuple(sorted(authority_ids)), since)
     if key not in counted:
-        counted[key] = _coverage_counts(tuple(HITS), period_type, authority_ids, by_team, since)
+        counted[key] = _coverage_counts(tuple(HITS), period_type, authority_ids, since)
     return counted[key][hit]
+
+
+def _coverage_one(hit: str) -> Callable[..., Counts]:
+    def compute(
+        *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
+    ) -> Counts:
+        counts = _counted(hit, period_type, authority_ids, since)
+        return {key: value for key, value in counts.items() if (key[1] is not None) == by_team}
+
+    compute.__name__ = f"coverage_{hit}"
+    return compute
+
+
+def _coverage_every(hit: str) -> Callable[..., Every]:
+    def every(*, authority_ids: list[int] | None, since: date | None = None) -> Every:
+        return {period_type: _counted(hit, period_type, authority_ids, since) for period_type in PeriodType}
+
+    every.__name__ = f"coverage_{hit}_every"
+    return every
 
 
 def _coverage_counts(
     hits: tuple[str, ...],
     period_type: str,
     authority_ids: list[int] | None,
-    by_team: bool,
     since: date | None,
 ) -> dict[str, Counts]:
-    """The open cases at each period end stored (``open_cases_store``), then one query over them,
-    grouped by authority (and team) and period, with a conditional count per tool of ``hits``
-    (each a subquery on the outer child ("child_id"), period end ("at") and window start
-    ("since")) looking up the child's practice records by index."""
+    """The open cases at each period end (``_open_cases_sql``) counted in one query,
+    grouped by authority, team and period, with a conditional count per tool of ``hits`` (each a
+    subquery on the outer child ("child_id"), period end ("at") and window start ("since"))
+    looking up the child's practice records by index; the authority totals are the sums of its
+    teams' (``with_authority_totals``: a child has one team)."""
     window_start = _window_start(period_type, authority_ids, since)
     if window_start is None:
         return {name: {} for name in hits}
-    stored = (period_type, None if authority_ids is None else tuple(sorted(authority_ids)), since)
-    counted = _COUNTED.get()
-    if counted is None or stored not in counted:
-        open_cases_store(period_type=period_type, authority_ids=authority_ids, since=since)
-        if counted is not None:
-            counted[stored] = {}  # stored once in this job, for both groupings
-    cases: QuerySet = OpenCase.objects.filter(period_type=period_type)
-    if since is not None:
-        cases = cases.filter(period_start__gte=period_start(period_type, since))
-    if authority_ids is not None:
-        cases = cases.filter(authority_id__in=authority_ids)
-    group = {"g_authority": F("authority_id")}
-    if by_team:
-        cases = cases.filter(team__isnull=False)
-        group["g_team"] = F("team_id")
-    children = cases.annotate(at=F("period_end"), starts=F("period_start"), since=window_start).annotate(
-        **{f"hit_{name}": HITS[name]() for name in hits}
+    cut = None if since is None else period_start(period_type, since)
+    # The tools are looked up only for children with a practice record at all (each table's
+    # children hashed once): most open cases of an authority new to recording have none.
+    practiced = reduce(
+        operator.or_,
+        (Q(child_id__in=model._default_manager.values("child_id")) for model in PRACTICE_TABLES),
     )
-    rows = (
-        children.order_by()
-        .values(**group, g_period=F("starts"))
+    children = (
+        OpenCase.objects.annotate(at=F("period_end"), starts=F("period_start"), since=window_start)
+        .annotate(
+            **{
+                f"hit_{name}": Case(
+                    When(practiced, then=HITS[name]()), default=Value(False), output_field=BooleanField()
+                )
+                for name in hits
+            }
+        )
+        .order_by()
+        .values(g_authority=F("authority_id"), g_team=F("team_id"), g_period=F("starts"))
         .annotate(
             g_denominator=Count("pk"),
             **{
@@ -260,12 +290,24 @@ def _coverage_counts(
             },
         )
     )
-    counts: dict[str, Counts] = {name: {} for name in hits}
-    for row in rows:
-        key = (row["g_authority"], row.get("g_team"), period_start_of_key(period_type, row["g_period"]))
-        for name in hits:
-            counts[name][key] = (row[f"g_{name}"] or 0, row["g_denominator"])
-    return counts
+    sql, params = _over_open_cases(children, _open_cases_sql(period_type, authority_ids, cut))
+    names = ["g_authority", "g_team", "g_period", "g_denominator", *(f"g_{name}" for name in hits)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return {
+        name: with_authority_totals(
+            (
+                row["g_authority"],
+                row["g_team"],
+                period_start_of_key(period_type, row["g_period"]),
+                row[f"g_{name}"] or 0,
+                row["g_denominator"],
+            )
+            for row in rows
+        )
+        for name in hits
+    }
 
 
 def _current(field: str) -> dict:
@@ -310,6 +352,15 @@ def _has_safety_plan() -> Exists:
     )
 
 
+# The tables the tools are looked up in (a child with a row in none has none of the tools).
+PRACTICE_TABLES: tuple[type[models.Model], ...] = (
+    SafetyMap,
+    DangerStatement,
+    ChildVoiceRecord,
+    NetworkMember,
+    SafetyPlan,
+)
+
 # The practice-record tools the coverage measures look for, by name.
 HITS: dict[str, Callable[[], Exists]] = {
     "map": _has_map,
@@ -320,58 +371,23 @@ HITS: dict[str, Callable[[], Exists]] = {
 }
 
 
-def coverage_map(
-    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
-) -> Counts:
-    return _coverage(
-        "map", period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
-    )
-
-
-def coverage_danger_goals(
-    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
-) -> Counts:
-    return _coverage(
-        "danger_goals", period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
-    )
-
-
-def coverage_childs_voice(
-    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
-) -> Counts:
-    return _coverage(
-        "childs_voice", period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
-    )
-
-
-def coverage_network(
-    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
-) -> Counts:
-    return _coverage(
-        "network", period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
-    )
-
-
-def coverage_safety_plan(
-    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
-) -> Counts:
-    return _coverage(
-        "safety_plan", period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
-    )
-
-
-def participatory_conferences(
-    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
-) -> Counts:
-    return _grouped(
+def participatory_conferences_every(*, authority_ids: list[int] | None, since: date | None = None) -> Every:
+    return _monthly(
         Conference.objects.all(),
         day_field="held_on",
-        period_type=period_type,
         authority_ids=authority_ids,
-        by_team=by_team,
         hit=Q(format="participatory"),
         since=since,
     )
+
+
+# The per-call form (one period type, authorities or their teams), as the case measures have it.
+coverage_map = _coverage_one("map")
+coverage_danger_goals = _coverage_one("danger_goals")
+coverage_childs_voice = _coverage_one("childs_voice")
+coverage_network = _coverage_one("network")
+coverage_safety_plan = _coverage_one("safety_plan")
+participatory_conferences = one_period_type(participatory_conferences_every)
 
 
 _REGISTERED_BEFORE = set(MEASURES)
@@ -391,6 +407,7 @@ register(
         direction="up",
         node="practice_fidelity.case_tools.map",
         compute=coverage_map,
+        compute_every=_coverage_every("map"),
     )
 )
 register(
@@ -406,6 +423,7 @@ register(
         direction="up",
         node="practice_fidelity.case_tools.danger_statements",
         compute=coverage_danger_goals,
+        compute_every=_coverage_every("danger_goals"),
     )
 )
 register(
@@ -421,6 +439,7 @@ register(
         direction="up",
         node="practice_fidelity.case_tools.childs_voice",
         compute=coverage_childs_voice,
+        compute_every=_coverage_every("childs_voice"),
     )
 )
 register(
@@ -436,6 +455,7 @@ register(
         direction="up",
         node="practice_fidelity.case_tools.network",
         compute=coverage_network,
+        compute_every=_coverage_every("network"),
     )
 )
 register(
@@ -451,6 +471,7 @@ register(
         direction="up",
         node="practice_fidelity.case_tools.safety_plan",
         compute=coverage_safety_plan,
+        compute_every=_coverage_every("safety_plan"),
     )
 )
 register(
@@ -462,7 +483,7 @@ register(
         denominator="Conferences held in the period",
         direction="up",
         node="practice_fidelity.processes.participatory_meetings",
-        compute=participatory_conferences,
+        compute_every=participatory_conferences_every,
     )
 )
 

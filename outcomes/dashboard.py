@@ -18,7 +18,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.core.cache import cache
+from django.db.models import Avg, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -28,7 +29,7 @@ from fidelity.models import ResultsNode, RubricLevel
 from outcomes import audit_measures, presentation
 from outcomes.audit_measures import ELEMENT_KEYS, ELEMENT_NAMES, LOCAL_TIME
 from outcomes.charts import Bar, TrendPoint, element_chart, trend_chart
-from outcomes.models import MeasureTarget, MeasureValue
+from outcomes.models import JobRun, JobStatus, MeasureTarget, MeasureValue
 from outcomes.periods import Period, PeriodType, period_starting, periods_between
 from outcomes.presentation import Benchmark, Rag
 from outcomes.registry import MEASURES, Measure
@@ -380,19 +381,43 @@ def own_values(
     periods: Sequence[Period],
     measures: Iterable[str] | None = None,
 ) -> dict[tuple[str, date], Stored]:
-    """The authority's (or one team's) quarterly values in ``periods``. One query."""
+    """The authority's (or one team's) quarterly values in ``periods``. One query.
+
+    A team stores a value only where something was counted: where its authority has a value and
+    the team none, the team's is 0 (of 0)."""
     rows = MeasureValue.objects.filter(
         authority_id=authority_id, period_type=QUARTER, period_start__in=[p.start for p in periods]
     )
-    rows = rows.filter(team_id=team_id) if team_id is not None else rows.filter(team__isnull=True)
+    rows = (
+        rows.filter(Q(team_id=team_id) | Q(team__isnull=True))
+        if team_id is not None
+        else rows.filter(team__isnull=True)
+    )
     if measures is not None:
         rows = rows.filter(measure__in=list(measures))
-    return {
-        (measure, start): Stored(numerator, denominator, value)
-        for measure, start, numerator, denominator, value in rows.order_by().values_list(
-            "measure", "period_start", "numerator", "denominator", "value"
-        )
-    }
+    found = rows.order_by().values_list(
+        "team_id", "measure", "period_start", "numerator", "denominator", "value"
+    )
+    if team_id is None:
+        return {
+            (measure, start): Stored(numerator, denominator, value)
+            for _team, measure, start, numerator, denominator, value in found
+        }
+    own, authority = {}, set()
+    for team, measure, start, numerator, denominator, value in found:
+        if team is None:
+            authority.add((measure, start))
+        else:
+            own[(measure, start)] = Stored(numerator, denominator, value)
+    for measure, start in authority - own.keys():
+        if measure in MEASURES:
+            own[(measure, start)] = nothing_counted(MEASURES[measure])
+    return own
+
+
+def nothing_counted(measure: Measure) -> Stored:
+    """A team's value where it stores none: 0, or 0 of 0 (no value) for a rate."""
+    return Stored(0, 0, None) if measure.is_rate else Stored(0, None, Decimal(0))
 
 
 def shareable(measure: Measure, stored: Stored) -> Decimal | None:
@@ -404,14 +429,42 @@ def peer_values(
     *, periods: Sequence[Period], measures: Iterable[str] | None = None
 ) -> dict[tuple[str, date], list[Decimal]]:
     """Every authority's authority-level value per (measure, quarter), for the benchmark: values
-    only, never whose; values too small to show are left out (``shareable``). One query."""
-    keys = [key for key in (MEASURES if measures is None else measures) if is_benchmarked(MEASURES[key])]
+    only, never whose; values too small to show are left out (``shareable``). One query for the
+    version of the stored values, and on the first request for these quarters since the job last
+    wrote values one more for every benchmarked measure's values, kept in the cache (they are the
+    same for every authority's readers, and with 153 authorities reading them is most of a page)."""
+    starts = [p.start for p in periods]
+    key = f"outcomes:peers:{values_version()}:{','.join(start.isoformat() for start in starts)}"
+    peers = cache.get(key)
+    if peers is None:
+        peers = _peer_values(starts)
+        cache.set(key, peers, PEERS_CACHE_SECONDS)
+    if measures is None:
+        return peers
+    wanted = set(measures)
+    return {found: values for found, values in peers.items() if found[0] in wanted}
+
+
+# The cached benchmark values are keyed by the values' version, so this only bounds how long an
+# unused entry stays.
+PEERS_CACHE_SECONDS = 24 * 60 * 60
+
+
+def values_version() -> str:
+    """Changes whenever the aggregation job writes values: the latest finish of a succeeded run (a
+    run's values commit with its status). One query, on an index."""
+    latest = JobRun.objects.filter(status=JobStatus.SUCCEEDED).aggregate(latest=Max("finished_at"))["latest"]
+    return latest.isoformat() if latest else "none"
+
+
+def _peer_values(starts: list[date]) -> dict[tuple[str, date], list[Decimal]]:
+    keys = [key for key, measure in MEASURES.items() if is_benchmarked(measure)]
     rows = MeasureValue.objects.filter(
         period_type=QUARTER,
         team__isnull=True,
         value__isnull=False,
         measure__in=keys,
-        period_start__in=[p.start for p in periods],
+        period_start__in=starts,
     )
     peers: dict[tuple[str, date], list[Decimal]] = defaultdict(list)
     for key, start, numerator, value in rows.order_by().values_list(
@@ -749,6 +802,7 @@ def measure_page(
             period_start=period.start,
         ).values_list("team_id", "numerator", "denominator", "value")
     }
+    # Teams that counted something for the measure in the quarter (a team stores only that).
     by_team = [
         TeamReading(t, reading(measure, period, team_rows[t.pk], target=target, ranked=False))
         for t in teams

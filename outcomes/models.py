@@ -64,13 +64,14 @@ class ReportingPeriod(models.Model):
 
 
 class OpenCase(models.Model):
-    """Work table of the coverage measures: a child with a referral, a child protection plan or a
-    looked-after episode open at the end of one of its authority's reporting periods.
+    """A child with a referral, a child protection plan or a looked-after episode open at the end of
+    one of its authority's reporting periods: what the coverage measures count.
 
-    Rewritten per authority and period type by the job before the coverage measures read it
-    (``outcomes.coverage_measures.open_cases_store``), so that the open cases are worked out once,
-    by an interval join, rather than by subqueries per child and period. Never read elsewhere;
-    rows of a deleted child or team simply wait for the next rewrite (no constraints, no cascade)."""
+    Not a table (``managed = False``): the coverage query reads the open cases from a subquery the
+    ORM puts together (``outcomes.coverage_measures._open_cases_sql``), worked out by an interval
+    join inside the one query that counts them. The model gives the ORM the columns to compile
+    that query against. (It was a work table rewritten by each job until migration 0005: writing
+    five million rows cost more than the counting.)"""
 
     authority = models.ForeignKey(
         Authority, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
@@ -92,9 +93,7 @@ class OpenCase(models.Model):
     period_end = models.DateField()
 
     class Meta:
-        indexes = [
-            models.Index(fields=["authority", "period_type", "period_start"], name="open_case_periods")
-        ]
+        managed = False
 
     def __str__(self) -> str:
         return f"child {self.child_id} open at {self.period_end.isoformat()}"
@@ -301,7 +300,11 @@ class JobRun(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-pk"]
-        indexes = [models.Index(fields=["authority", "-started_at"])]
+        indexes = [
+            models.Index(fields=["authority", "-started_at"]),
+            # The latest finish of a succeeded run: the version of the stored values (outcomes.selectors).
+            models.Index(fields=["status", "finished_at"], name="job_run_finished"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"

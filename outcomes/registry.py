@@ -7,7 +7,9 @@ the key of the results-logic node it informs, and ``compute``.
 ``compute(*, period_type, authority_ids, by_team, since=None)`` returns ``{(authority_id, team_id,
 period_start): (numerator, denominator)}`` for the periods with records (``team_id`` None for the
 whole authority), in a number of queries that does not depend on the number of children. With
-``since`` (a date) it returns only the periods from the one containing ``since`` on.
+``since`` (a date) it returns only the periods from the one containing ``since`` on. A measure may
+give ``compute_every(*, authority_ids, since=None)`` instead, answering every period type and both
+groupings at once (``counts_every``, what the jobs call): the case measures do, in one query each.
 
 Every measure looks only backwards in time: a change dated ``d`` (a record added, or changed, ``d``
 being the earliest of its dates before and after the change) can only change the values of periods
@@ -22,7 +24,9 @@ Which rows are stored (``outcomes.services.measures_compute``):
   records (referral date, assessment authorisation, ICPC date, CP plan start and end, care
   episode start and end), for every measure; periods without records get 0;
 - for each team that has children, the same over that team's children only, from the period of
-  the earliest date of their records to the authority's last period;
+  the earliest date of their records to the authority's last period, but only the values where
+  something was counted (a count above 0, or a rate with a denominator above 0): most teams count
+  nothing in most periods for most measures, and a missing team row reads as 0 of 0;
 - a count stores its count as the numerator and the value, with no denominator;
 - a rate whose denominator is 0 is stored with numerator 0, denominator 0 and value NULL (it has
   no value, it is not 0%); otherwise value = numerator / denominator rounded half-up to 4 places.
@@ -32,10 +36,12 @@ Later features add measures (audit fidelity, moderation, surveys, coverage) with
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from outcomes import case_measures
-from outcomes.case_measures import Counts
+from outcomes.case_measures import Counts, Every
+from outcomes.periods import PeriodType
 
 Kind = Literal["count", "rate"]
 Direction = Literal["up", "down"] | None
@@ -53,8 +59,30 @@ class Measure:
     denominator: str  # empty for counts
     direction: Direction
     node: str  # key of the results-logic node this measure informs
-    compute: Callable[..., Counts]
+    compute: Callable[..., Counts] | None = None  # given, or made from compute_every
     unit: Unit | None = None  # None: "count" for counts, "share" for rates
+    # Every period type and both groupings at once (``Every``): the jobs call it when given.
+    compute_every: Callable[..., Every] | None = None
+
+    def __post_init__(self) -> None:
+        if self.compute is None:
+            if self.compute_every is None:
+                raise ValueError(f"Measure {self.key!r} needs compute or compute_every")
+            object.__setattr__(self, "compute", case_measures.one_period_type(self.compute_every))
+
+    def counts_every(self, *, authority_ids: list[int] | None, since: date | None = None) -> Every:
+        """Every period type, for the authorities and their teams: ``compute_every`` when the
+        measure has it, else ``compute`` per period type and grouping."""
+        if self.compute_every is not None:
+            return self.compute_every(authority_ids=authority_ids, since=since)
+        assert self.compute is not None
+        return {
+            period_type: self.compute(
+                period_type=period_type, authority_ids=authority_ids, by_team=False, since=since
+            )
+            | self.compute(period_type=period_type, authority_ids=authority_ids, by_team=True, since=since)
+            for period_type in PeriodType
+        }
 
     @property
     def is_rate(self) -> bool:
@@ -94,7 +122,7 @@ register(
         denominator="",
         direction=None,
         node="outcomes.children_families.referrals",
-        compute=case_measures.referrals,
+        compute_every=case_measures.referrals_every,
     )
 )
 register(
@@ -109,7 +137,7 @@ register(
         denominator="Referrals in the period",
         direction="down",
         node="outcomes.children_families.rereferral",
-        compute=case_measures.rereferrals_12m,
+        compute_every=case_measures.rereferrals_12m_every,
     )
 )
 register(
@@ -121,7 +149,7 @@ register(
         denominator="",
         direction=None,
         node="outcomes.children_families.cp_plans",
-        compute=case_measures.cp_plan_starts,
+        compute_every=case_measures.cp_plan_starts_every,
     )
 )
 register(
@@ -136,7 +164,7 @@ register(
         denominator="Plans starting in the period",
         direction="down",
         node="outcomes.children_families.repeat_cp_plans",
-        compute=case_measures.repeat_cp_plans,
+        compute_every=case_measures.repeat_cp_plans_every,
     )
 )
 register(
@@ -148,7 +176,7 @@ register(
         denominator="Plans with CPPendDate in the period",
         direction="down",
         node="outcomes.children_families.cp_plan_duration",
-        compute=case_measures.cp_plans_ended_2y,
+        compute_every=case_measures.cp_plans_ended_2y_every,
     )
 )
 register(
@@ -163,7 +191,7 @@ register(
         denominator="Assessments with AssessmentAuthorisationDate in the period",
         direction="up",
         node="outcomes.practice.assessment_timeliness",
-        compute=case_measures.assessments_45wd,
+        compute_every=case_measures.assessments_45wd_every,
     )
 )
 register(
@@ -178,7 +206,7 @@ register(
         denominator="Section 47 enquiries whose initial child protection conference is in the period",
         direction="up",
         node="outcomes.practice.icpc_timeliness",
-        compute=case_measures.icpc_15wd,
+        compute_every=case_measures.icpc_15wd_every,
     )
 )
 register(
@@ -190,7 +218,7 @@ register(
         denominator="",
         direction=None,
         node="outcomes.children_families.care_entry",
-        compute=case_measures.cla_starts,
+        compute_every=case_measures.cla_starts_every,
     )
 )
 register(
@@ -208,7 +236,7 @@ register(
         ),
         direction="up",
         node="outcomes.children_families.kinship_care",
-        compute=case_measures.kinship_share,
+        compute_every=case_measures.kinship_share_every,
     )
 )
 

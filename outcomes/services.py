@@ -29,7 +29,9 @@ worker was stopped half-way, stores the same values, and nothing is counted twic
 computation for several authorities together fail, they are computed again one at a time, so that
 one authority's bad data fails only its own run.
 
-The periods of an authority run from the earliest to the latest of its case-record dates and of
+An authority stores every measure for every one of its periods (0 where nothing was counted); a
+team only the values where something was counted (``outcomes.registry``). The periods of an
+authority run from the earliest to the latest of its case-record dates and of
 the dates the audit measures count by (``outcomes.audit_measures.date_ranges``: local sign-off
 dates of signed-off audits, due dates of decided learning actions), so an authority or team with
 audits but no case records gets rows too. A team's periods run from its own earliest date to its
@@ -41,7 +43,8 @@ import logging
 import operator
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -343,8 +346,9 @@ def job_runs_start(*, kind: str, authority_ids: Iterable[int], triggered_by=None
     return runs
 
 
-def job_runs_execute(*, batch: uuid.UUID | str) -> int:
-    """Do the running runs of a batch; returns the rows written.
+def job_runs_execute(*, batch: uuid.UUID | str, measures: list[str] | None = None) -> int:
+    """Do the running runs of a batch; returns the rows written. A full run recomputes
+    ``measures`` only when given (and then leaves the authority's marks for the incremental job).
 
     The runs are done together, ``TOGETHER`` authorities at a time: each measure is computed once
     for all of them (one query per measure, period type and grouping, whatever the number of
@@ -360,7 +364,7 @@ def job_runs_execute(*, batch: uuid.UUID | str) -> int:
     failures: list[Exception] = []
     for together in _chunks(runs, TOGETHER):
         try:
-            count, errors = _execute(together)
+            count, errors = _execute(together, measures)
         except Exception as error:
             if len(together) == 1:
                 failures.append(_failed(together[0], error))
@@ -370,7 +374,7 @@ def job_runs_execute(*, batch: uuid.UUID | str) -> int:
             still = JobRun.objects.filter(pk__in=[run.pk for run in together], status=JobStatus.RUNNING)
             for run in still.order_by("authority_id", "pk"):
                 try:
-                    one, more = _execute([run])
+                    one, more = _execute([run], measures)
                 except Exception as error:
                     one, more = 0, [_failed(run, error)]
                 count += one
@@ -393,19 +397,25 @@ def job_runs_prune(*, kept_days: int = JOB_RUNS_KEPT_DAYS) -> int:
     return deleted
 
 
-def measures_compute(*, authority_ids: list[int] | None = None, triggered_by=None) -> int:
-    """The full job: recompute every period of every registered measure for the given authorities
-    (every authority when None); returns the number of ``MeasureValue`` rows written.
+def measures_compute(
+    *, authority_ids: list[int] | None = None, triggered_by=None, measures: list[str] | None = None
+) -> int:
+    """The full job: recompute every period of every registered measure (or of ``measures``, keys of
+    the registry) for the given authorities (every authority when None); returns the number of
+    ``MeasureValue`` rows written.
 
     Each authority's previous values are replaced inside one transaction, so a rerun never
     duplicates and readers never see a half-written set. An authority whose job is still running
     is left out.
     """
+    unknown = sorted(set(measures or ()) - set(MEASURES))
+    if unknown:
+        raise ValueError(f"No such measures: {', '.join(unknown)}")
     if authority_ids is None:
         authority_ids = list(Authority.objects.order_by("pk").values_list("pk", flat=True))
         job_runs_prune()
     runs = job_runs_start(kind=JobKind.FULL, authority_ids=authority_ids, triggered_by=triggered_by)
-    return job_runs_execute(batch=runs[0].batch) if runs else 0
+    return job_runs_execute(batch=runs[0].batch, measures=measures) if runs else 0
 
 
 def measures_refresh(*, authority_ids: list[int] | None = None, debounce_seconds: int | None = None) -> int:
@@ -450,9 +460,12 @@ class _Plan:
     mark_ids: list[int] = field(default_factory=list)
 
 
-def _plans(runs: list[JobRun], ranges: dict[Group, tuple[date, date]]) -> tuple[list[_Plan], list[JobRun]]:
+def _plans(
+    runs: list[JobRun], ranges: dict[Group, tuple[date, date]], measures: list[str] | None = None
+) -> tuple[list[_Plan], list[JobRun]]:
     """The plan of each run (one query for the marks, one for the stored ranges); and the
-    incremental runs that find no marks left (another run has counted them)."""
+    incremental runs that find no marks left (another run has counted them). A full run does every
+    measure and consumes the authority's marks; with ``measures``, only those, and no mark."""
     marks: dict[int, list[tuple[int, date | None, str]]] = defaultdict(list)
     for authority_id, pk, since, scope in PendingRecompute.objects.filter(
         authority_id__in=[run.authority_id for run in runs]
@@ -463,7 +476,10 @@ def _plans(runs: list[JobRun], ranges: dict[Group, tuple[date, date]]) -> tuple[
     for run in runs:
         found = marks.get(run.authority_id, [])
         if run.kind != JobKind.INCREMENTAL:
-            plans.append(_Plan(run, None, list(MEASURES), [pk for pk, _since, _scope in found]))
+            if measures is None:
+                plans.append(_Plan(run, None, list(MEASURES), [pk for pk, _since, _scope in found]))
+            else:
+                plans.append(_Plan(run, None, [key for key in MEASURES if key in measures]))
             continue
         if not found:
             nothing.append(run)
@@ -471,12 +487,12 @@ def _plans(runs: list[JobRun], ranges: dict[Group, tuple[date, date]]) -> tuple[
         dates = [day for _pk, day, _scope in found]
         marked = None if None in dates else min(day for day in dates if day is not None)
         own = {group: span for group, span in ranges.items() if group[0] == run.authority_id}
-        known = stored.get(run.authority_id, {})
+        known = stored.get(run.authority_id)
         since = _since_covering_ranges(marked, own, known)
         scopes = {scope for _pk, _day, scope in found}
         if StaleScope.ALL in scopes or _periods_moved(own, known):
-            # A group whose periods changed (a new team, a first or last period moved, a team
-            # gone) needs every measure for its new periods, whatever the change was.
+            # An authority whose periods changed (its first or last period moved) needs every
+            # measure for its new periods, whatever the change was.
             keys = list(MEASURES)
         else:
             keys = [key for key in MEASURES if any(key in measures_stale_by(scope) for scope in scopes)]
@@ -484,7 +500,7 @@ def _plans(runs: list[JobRun], ranges: dict[Group, tuple[date, date]]) -> tuple[
     return plans, nothing
 
 
-def _execute(runs: list[JobRun]) -> tuple[int, list[Exception]]:
+def _execute(runs: list[JobRun], measures: list[str] | None = None) -> tuple[int, list[Exception]]:
     """Compute the values of the runs' authorities together, then write each authority's in one
     transaction; returns the rows written and the errors of the writes (each such run recorded as
     failed). An error while computing is raised (no run written, no mark consumed).
@@ -495,7 +511,7 @@ def _execute(runs: list[JobRun]) -> tuple[int, list[Exception]]:
     read. The reporting periods, derived from the records alone, are rewritten first."""
     ids = [run.authority_id for run in runs]
     ranges, calendar_range = _ranges(ids)
-    plans, nothing = _plans(runs, ranges)
+    plans, nothing = _plans(runs, ranges, measures)
     for run in nothing:
         _succeed(run, rows=0, mark_ids=[])
     if not plans:
@@ -509,7 +525,7 @@ def _execute(runs: list[JobRun]) -> tuple[int, list[Exception]]:
         # Read by the measures counted at period ends.
         _reporting_periods_store([plan.run.authority_id for plan in plans], ranges)
     _analyze(ReportingPeriod)
-    counts = _counts(plans, ranges)
+    counts = _counts(plans)
     now = _now()
     written = 0
     errors: list[Exception] = []
@@ -532,44 +548,52 @@ def _execute(runs: list[JobRun]) -> tuple[int, list[Exception]]:
     return written, errors
 
 
-def _counts(plans: list[_Plan], ranges: dict[Group, tuple[date, date]]) -> dict[tuple[str, str], Counts]:
+def _counts(plans: list[_Plan]) -> dict[tuple[str, str], Counts]:
     """Per (measure, period type), the counts of every authority of the plans that recomputes the
-    measure: one call per grouping for all of them, from the earliest of their ``since``. The
-    runs' progress is saved once per period type."""
+    measure, and of their teams: one ``counts_every`` per measure for all of them, from the
+    earliest of their ``since``. The runs' progress is saved three times along the measures."""
     from outcomes.audit_measures import tools_resolved_once
     from outcomes.coverage_measures import open_cases_once
 
     counts: dict[tuple[str, str], Counts] = {}
-    done = 0
-    with tools_resolved_once(), open_cases_once():
-        for period_type in PeriodType:
-            storing = [plan for plan in plans if _has_periods(plan, ranges, period_type)]
-            for key, measure in MEASURES.items():
-                wanted = [plan for plan in storing if key in plan.keys]
-                if wanted:
-                    sinces = [plan.since for plan in wanted]
-                    scope = {
-                        "period_type": period_type,
-                        "authority_ids": [plan.run.authority_id for plan in wanted],
-                        "since": None if None in sinces else min(day for day in sinces if day is not None),
-                    }
-                    counts[(key, period_type)] = measure.compute(**scope, by_team=False) | measure.compute(
-                        **scope, by_team=True
-                    )
-                done += 1
-            JobRun.objects.filter(pk__in=[plan.run.pk for plan in plans]).update(steps_done=done)
+    measures = list(MEASURES.items())
+    saves = {len(measures) * part // 3 for part in (1, 2, 3)}
+    with tools_resolved_once(), open_cases_once(), _room_to_count():
+        for done, (key, measure) in enumerate(measures, start=1):
+            wanted = [plan for plan in plans if key in plan.keys]
+            if wanted:
+                sinces = [plan.since for plan in wanted]
+                every = measure.counts_every(
+                    authority_ids=[plan.run.authority_id for plan in wanted],
+                    since=None if None in sinces else min(day for day in sinces if day is not None),
+                )
+                for period_type, found in every.items():
+                    counts[(key, period_type)] = found
+            if done in saves:
+                JobRun.objects.filter(pk__in=[plan.run.pk for plan in plans]).update(
+                    steps_done=done * len(PeriodType)
+                )
     return counts
 
 
-def _has_periods(plan: _Plan, ranges: dict[Group, tuple[date, date]], period_type: str) -> bool:
-    """Whether the plan stores any period of ``period_type`` (else there is nothing to ask)."""
-    if plan.since is None:
-        return any(group[0] == plan.run.authority_id for group in ranges)
-    cut = period_start(period_type, plan.since)
-    return any(
-        group[0] == plan.run.authority_id and period_start(period_type, last) >= cut
-        for group, (_first, last) in ranges.items()
-    )
+# Memory PostgreSQL may use per sort or hash of the job's queries (its default, 4 MB, sends the open
+# cases' DISTINCT of a million rows to disk).
+WORK_MEM = "128MB"
+
+
+@contextmanager
+def _room_to_count() -> Iterator[None]:
+    """Within the block, the job's connection sorts and hashes in memory (PostgreSQL's ``work_mem``)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET work_mem = '{WORK_MEM}'")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET work_mem")
 
 
 @lru_cache(maxsize=65536)
@@ -588,8 +612,9 @@ def _rows(
     *,
     as_text: bool = False,
 ) -> list:
-    """The plan's values: every period of each group of its authority from the one containing
-    ``since``, for each of its measures (0 where nothing was counted). Plain tuples in
+    """The plan's values from the period containing ``since``, for each of its measures: every
+    period of its authority (0 where nothing was counted), and the periods of its teams where
+    something was counted (a missing team row reads as 0 of 0). Plain tuples in
     ``VALUE_FIELDS`` order; with ``as_text`` lines of COPY's text format instead, each put together
     from parts formatted once per period and once per distinct (numerator, denominator)."""
     authority_id = plan.run.authority_id
@@ -613,18 +638,22 @@ def _rows(
         for key in plan.keys:
             is_rate = MEASURES[key].is_rate
             found = counts.get((key, period_type), {})
+            # The authority's periods all get a row (0 where nothing was counted); a team's only
+            # where something was: most teams count nothing in most periods for most measures.
+            wanted = [
+                (team_id, period, head, middle, counted)
+                for team_id, period, head, middle in periods
+                if (counted := found.get((authority_id, team_id, period.start))) is not None
+                or team_id is None
+            ]
             if as_text:
                 rows.extend(
-                    head
-                    + key
-                    + middle
-                    + _stored_text(*found.get((authority_id, team_id, period.start), (0, 0)), is_rate)
-                    + stamp
-                    for team_id, period, head, middle in periods
+                    head + key + middle + _stored_text(*(counted or ZERO), is_rate) + stamp
+                    for _team_id, _period, head, middle, counted in wanted
                 )
                 continue
-            for team_id, period, _head, _middle in periods:
-                numerator, denominator = found.get((authority_id, team_id, period.start), (0, 0))
+            for team_id, period, _head, _middle, counted in wanted:
+                numerator, denominator = counted or ZERO
                 stored_denominator, value = _stored(numerator, denominator, is_rate)
                 rows.append(
                     (
@@ -644,6 +673,7 @@ def _rows(
 
 
 NULL = r"\N"  # COPY's text format for NULL
+ZERO = (0, 0)
 
 
 @lru_cache(maxsize=65536)
@@ -734,57 +764,59 @@ def _next_month(month_start: date) -> date:
     return period_starting(PeriodType.MONTH, month_start).end + timedelta(days=1)
 
 
-def _stored_ranges(authority_ids: list[int]) -> dict[int, dict[int | None, tuple[date, date]]]:
-    """Per authority, per team (None for the authority), the first and last month it has stored
-    rows for. One query, on the stored month rows of one measure (every group stores every
-    measure for every one of its periods)."""
+def _stored_ranges(authority_ids: list[int]) -> dict[int, tuple[date, date]]:
+    """Per authority, the first and last month it has stored rows for. One query, on the stored
+    month rows of the authority (not its teams) for one measure (an authority stores every measure
+    for every one of its periods; a team only where something was counted)."""
     if not authority_ids:
         return {}
-    stored: dict[int, dict[int | None, tuple[date, date]]] = defaultdict(dict)
-    for row in (
-        MeasureValue.objects.filter(
-            authority_id__in=authority_ids, measure=next(iter(MEASURES)), period_type=PeriodType.MONTH
+    return {
+        row["authority_id"]: (row["first"], row["last"])
+        for row in MeasureValue.objects.filter(
+            authority_id__in=authority_ids,
+            team__isnull=True,
+            measure=next(iter(MEASURES)),
+            period_type=PeriodType.MONTH,
         )
         .order_by()
-        .values("authority_id", "team_id")
+        .values("authority_id")
         .annotate(first=Min("period_start"), last=Max("period_start"))
-    ):
-        stored[row["authority_id"]][row["team_id"]] = (row["first"], row["last"])
-    return stored
+    }
 
 
 def _since_covering_ranges(
-    since: date | None, ranges: dict[Group, tuple[date, date]], stored: dict[int | None, tuple[date, date]]
+    since: date | None, ranges: dict[Group, tuple[date, date]], stored: tuple[date, date] | None
 ) -> date | None:
     """``since``, moved back so that the recomputed periods also cover any change in which periods
-    the authority and its teams have rows for: a group with no rows yet gets all its periods; a
-    group whose first or last period moved gets every period from the earlier of the old and new
-    boundary (else a gap after an old last period would stay without rows, or rows after a new
-    last period would stay behind)."""
+    the authority has rows for: an authority with no rows yet gets all its periods; one whose first
+    or last period moved gets every period from the earlier of the old and new boundary (else a gap
+    after an old last period would stay without rows, or rows after a new last period would stay
+    behind). Its teams store only what was counted, which the marks' dates already cover (a team's
+    periods run to its authority's last, so they move with it)."""
     if since is None:
         return None
-    for (_authority, team_id), (first, last) in ranges.items():
-        known = stored.get(team_id)
-        if known is None:
-            since = min(since, first)
-            continue
-        first_month, last_month = period_start(PeriodType.MONTH, first), period_start(PeriodType.MONTH, last)
-        if known[0] != first_month:
-            since = min(since, known[0], first_month)
-        if known[1] != last_month:
-            since = min(since, _next_month(min(known[1], last_month)))
+    own = [span for (_authority, team_id), span in ranges.items() if team_id is None]
+    if not own:
+        return since
+    first, last = own[0]
+    if stored is None:
+        return min(since, first)
+    first_month, last_month = period_start(PeriodType.MONTH, first), period_start(PeriodType.MONTH, last)
+    if stored[0] != first_month:
+        since = min(since, stored[0], first_month)
+    if stored[1] != last_month:
+        since = min(since, _next_month(min(stored[1], last_month)))
     return since
 
 
-def _periods_moved(
-    ranges: dict[Group, tuple[date, date]], stored: dict[int | None, tuple[date, date]]
-) -> bool:
-    """Whether the groups, or the first or last month of any, differ from the stored rows'."""
-    months = {
-        team_id: (period_start(PeriodType.MONTH, first), period_start(PeriodType.MONTH, last))
+def _periods_moved(ranges: dict[Group, tuple[date, date]], stored: tuple[date, date] | None) -> bool:
+    """Whether the authority's first or last month differs from its stored rows' (or it has none)."""
+    own = [
+        (period_start(PeriodType.MONTH, first), period_start(PeriodType.MONTH, last))
         for (_authority, team_id), (first, last) in ranges.items()
-    }
-    return months != stored
+        if team_id is None
+    ]
+    return (own[0] if own else None) != stored
 
 
 def _replaced(ranges: dict[Group, tuple[date, date]], since: date | None, keys: list[str]) -> Q:

@@ -104,6 +104,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.integer("DATABASE_CONN_MAX_AGE", 60)
 # A kept connection that PostgreSQL has closed is noticed at the start of the next request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: its compile time (up to seconds for the aggregation's queries, docs/benchmarks.md)
+    # costs more than it saves on queries that run for well under a minute, which every query here does.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the demo's web server read while an import writes.
     DATABASES["default"]["OPTIONS"] = {

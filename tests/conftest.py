@@ -18,6 +18,16 @@ from accounts.models import Role, ServiceArea
 from tests.factories import PASSWORD, AuthorityFactory, MembershipFactory, TeamFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: a cached benchmark keyed by the values' version
+    ("none" without job runs) must not carry over from another test's database rows."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 def pytest_collection_modifyitems(config, items):
     if os.environ.get("CELERY_BROKER_URL"):
         return

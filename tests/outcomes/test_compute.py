@@ -136,15 +136,17 @@ def test_team_rows_hold_only_the_teams_children():
     assert stored(authority, "referrals", "quarter", "2024-04-01", team=south) == (1, None, "1.0000")
     assert stored(authority, "rereferrals_12m", "quarter", "2024-04-01", team=north) == (1, 2, "0.5000")
     assert stored(authority, "kinship_share", "month", "2024-05-01", team=south) == (1, 1, "1.0000")
-    assert stored(authority, "kinship_share", "month", "2024-05-01", team=north) == (0, 0, None)
+    # A team stores a row only where something was counted: none for North's looked-after children.
+    assert not MeasureValue.objects.filter(team=north, measure="kinship_share").exists()
     assert set(MeasureValue.objects.exclude(team=None).values_list("team__name", flat=True)) == {
         "North",
         "South",
     }
-    # A team's periods run from its own children's first record to its authority's last period:
-    # North's from April (not March, the authority's first) to June.
-    north_months = MeasureValue.objects.filter(team=north, period_type="month", measure="referrals")
-    assert [row.period_start.month for row in north_months.order_by("period_start")] == [4, 5, 6]
+    # The authority stores every period from its first record to its last (April to June, 0 where
+    # nothing was counted); North only the months its children were referred in.
+    months = MeasureValue.objects.filter(period_type="month", measure="referrals")
+    assert [row.period_start.month for row in months.filter(team=None).order_by("period_start")] == [4, 5, 6]
+    assert [row.period_start.month for row in months.filter(team=north).order_by("period_start")] == [4, 5]
 
 
 def test_a_team_child_still_looked_after_counts_after_the_teams_last_dated_record():

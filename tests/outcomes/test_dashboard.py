@@ -462,6 +462,7 @@ def test_the_dashboard_reads_a_fixed_number_of_queries_for_10_and_1000_cases(
     add_cases(10, 990)
     assert Child.objects.filter(authority=a).count() == 1000
     for url in urls:
+        client.get(url)  # the new values' benchmark and charts, cached
         with django_assert_num_queries(counts[url]):
             response = client.get(url)
         assert response.status_code == 200
@@ -625,3 +626,38 @@ def test_the_learning_actions_behind_actions_on_time(personas, v1, login):
     # bob sees his team's action, not the other team's learning point.
     rows = login(p.bob).get("/outcomes/actions_on_time/audits/", {"quarter": Q3}).context["page"].rows
     assert [row.title for row in rows] == ["Update the safety plan with the network"]
+
+
+def test_the_benchmark_is_read_once_per_version_of_the_stored_values(personas, others, login):
+    """The other authorities' values are read on the first request after the job writes values,
+    then kept: a later request reads the version only, and a new job run is seen at once."""
+    store(personas.authority_a, "rereferrals_12m", "2024-04-01", 20, 100)
+    client = login(personas.leah)
+    client.get("/outcomes/")
+    with CaptureQueriesContext(connection) as first:
+        client.get("/outcomes/")
+    peers = [q for q in first.captured_queries if '"value" IS NOT NULL' in q["sql"]]
+    assert peers == []  # kept from the request before
+    measures_compute(authority_ids=[personas.authority_b.pk])
+    with CaptureQueriesContext(connection) as after_job:
+        client.get("/outcomes/")
+    assert len(after_job.captured_queries) == len(first.captured_queries) + 1
+
+
+def test_a_team_that_counted_nothing_reads_0_where_its_authority_has_a_value(five_authorities, login):
+    """Teams store a value only where something was counted (the aggregation job): a team reads 0
+    where its authority has a value and the team none, and nothing where its authority has none."""
+    p = five_authorities  # Ashdown: 40 referrals in Q3, re-referrals 25.0%; no team values
+    store(p.authority_a, "referrals", Q3, 3, team=p.team_a2)
+    quarters = [period_starting("quarter", date.fromisoformat(start)) for start in ("2024-07-01", Q3)]
+
+    def own(team):
+        return dashboard.own_values(authority_id=p.authority_a.pk, team_id=team.pk, periods=quarters)
+
+    q3 = date.fromisoformat(Q3)
+    assert own(p.team_a)[("referrals", q3)] == Stored(0, None, Decimal(0))
+    assert own(p.team_a2)[("referrals", q3)] == Stored(3, None, Decimal(3))
+    assert ("referrals", date(2024, 7, 1)) not in own(p.team_a)  # the authority has no value there
+    assert own(p.team_a)[("rereferrals_12m", q3)] == Stored(0, 0, None)  # a rate: no value
+    response = login(p.leah).get("/outcomes/", {"team": p.team_a.pk})
+    assert response.status_code == 200

@@ -246,10 +246,13 @@ def test_the_incremental_job_rewrites_only_the_periods_from_the_marked_date(pers
             assert row.pk in before and row.computed_at == before[row.pk], row
         else:
             assert row.pk not in before, row  # rewritten
-    # Months before August, quarters before July, years before April 2024 were kept.
-    assert kept.filter(period_type=PeriodType.MONTH).count() == 15 * 2 * len(MEASURES)
-    assert kept.filter(period_type=PeriodType.QUARTER).count() == 5 * 2 * len(MEASURES)
-    assert kept.filter(period_type=PeriodType.YEAR).count() == 1 * 2 * len(MEASURES)
+    # The authority's months before August, quarters before July, years before April 2024 were
+    # kept (every measure); the team's too (where something was counted).
+    own = kept.filter(team=None)
+    assert own.filter(period_type=PeriodType.MONTH).count() == 15 * len(MEASURES)
+    assert own.filter(period_type=PeriodType.QUARTER).count() == 5 * len(MEASURES)
+    assert own.filter(period_type=PeriodType.YEAR).count() == 1 * len(MEASURES)
+    assert kept.filter(team=personas.team_a, measure="referrals", period_start=date(2023, 5, 1)).exists()
     assert b.stored(a, "referrals", "month", "2024-08-01") == (1, None, "1.0000")
 
 
@@ -330,8 +333,8 @@ def test_a_change_dated_d_leaves_every_period_ending_before_d_alone(personas):
 
 
 def test_a_sign_off_for_a_team_without_rows_gives_the_team_every_measure(personas):
-    """A sign-off marks only the audit measures stale; but a team that had no rows gets periods,
-    so the incremental job computes every measure for it, as the full job would."""
+    """A sign-off marks only the audit measures stale: a team that had no rows gets the rows of
+    what it counts (its audit), as the full job would store them."""
     from tests.factories import TeamFactory
 
     a = personas.authority_a
@@ -346,7 +349,8 @@ def test_a_sign_off_for_a_team_without_rows_gives_the_team_every_measure(persona
         audit_move(audit=audit, to_status=AuditStatus.SIGNED_OFF, acting_user=personas.quinn)
     measures_refresh(debounce_seconds=0)
     after = snapshot()
-    assert MeasureValue.objects.filter(team=new, measure="referrals").exists()
+    assert MeasureValue.objects.filter(team=new, measure="fidelity_overall").exists()
+    assert not MeasureValue.objects.filter(team=new, measure="referrals").exists()  # it has no children
     assert not PendingRecompute.objects.exists()
     MeasureValue.objects.all().delete()
     measures_compute()

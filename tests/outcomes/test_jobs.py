@@ -70,7 +70,9 @@ def failing(key: str, message: str = "worker stopped half-way"):
             return real(**kwargs)
         raise RuntimeError(message)
 
-    return mock.patch.dict(MEASURES, {key: dataclasses.replace(MEASURES[key], compute=boom)})
+    return mock.patch.dict(
+        MEASURES, {key: dataclasses.replace(MEASURES[key], compute=boom, compute_every=None)}
+    )
 
 
 HALF_WAY = list(MEASURES)[len(MEASURES) // 2]
@@ -144,7 +146,12 @@ def test_a_failing_authority_does_not_stop_the_others(personas):
 
     with (
         mock.patch.dict(
-            MEASURES, {"referrals": dataclasses.replace(MEASURES["referrals"], compute=only_a_fails)}
+            MEASURES,
+            {
+                "referrals": dataclasses.replace(
+                    MEASURES["referrals"], compute=only_a_fails, compute_every=None
+                )
+            },
         ),
         pytest.raises(ValueError, match="bad data"),
     ):
@@ -164,7 +171,8 @@ def test_a_job_run_records_its_progress_and_the_rows_written(personas):
     a = personas.authority_a
     some_records(a, personas.team_a)
     seen = []  # steps done, read while the run computes
-    real = MEASURES["kinship_share"].compute
+    last = list(MEASURES)[-1]  # progress is saved at each third of the measures
+    real = MEASURES[last].compute
 
     def watching(**kwargs):
         # Another connection would read the same: the progress is saved outside the write.
@@ -172,7 +180,8 @@ def test_a_job_run_records_its_progress_and_the_rows_written(personas):
         return real(**kwargs)
 
     with mock.patch.dict(
-        MEASURES, {"kinship_share": dataclasses.replace(MEASURES["kinship_share"], compute=watching)}
+        MEASURES,
+        {last: dataclasses.replace(MEASURES[last], compute=watching, compute_every=None)},
     ):
         written = measures_compute(authority_ids=[a.pk], triggered_by=personas.quinn)
     run = JobRun.objects.get()
@@ -187,9 +196,9 @@ def test_a_job_run_records_its_progress_and_the_rows_written(personas):
     assert run.steps_done == run.steps_total and run.percent == 100
     assert run.started_at <= run.finished_at
     assert run.error == ""
-    # Asked twice per period type (authority and team rows); further on each time.
-    assert seen[0] < seen[2] < seen[4] < run.steps_total
-    assert seen[0] == seen[1]
+    # Asked twice per period type (authority and team rows), after two thirds of the measures.
+    assert len(seen) == 6 and len(set(seen)) == 1
+    assert 0 < seen[0] < run.steps_total
 
 
 def test_the_percent_of_a_running_run():
@@ -266,7 +275,8 @@ def test_a_mark_written_while_a_run_computes_waits_for_the_next_run(personas):
         return real(**kwargs)
 
     with mock.patch.dict(
-        MEASURES, {"referrals": dataclasses.replace(MEASURES["referrals"], compute=meanwhile)}
+        MEASURES,
+        {"referrals": dataclasses.replace(MEASURES["referrals"], compute=meanwhile, compute_every=None)},
     ):
         [run] = job_runs_start(kind=JobKind.INCREMENTAL, authority_ids=[a.pk])
         job_runs_execute(batch=run.batch)
@@ -290,7 +300,8 @@ def test_the_incremental_job_takes_the_marks_written_while_it_ran_in_a_further_p
         return real(**kwargs)
 
     with mock.patch.dict(
-        MEASURES, {"referrals": dataclasses.replace(MEASURES["referrals"], compute=meanwhile)}
+        MEASURES,
+        {"referrals": dataclasses.replace(MEASURES["referrals"], compute=meanwhile, compute_every=None)},
     ):
         measures_refresh(debounce_seconds=0)
     assert not PendingRecompute.objects.exists()
@@ -461,3 +472,26 @@ def test_a_practice_record_marks_only_the_coverage_measures(personas):
     assert mark is not None and mark.since == date(2024, 5, 2)
     assert measures_stale_by(mark.scope) == list(COVERAGE_MEASURES)
     assert "coverage_map" in COVERAGE_MEASURES and "referrals" not in COVERAGE_MEASURES
+
+
+def test_a_full_job_for_some_measures_rewrites_only_theirs_and_leaves_the_marks(personas):
+    a = personas.authority_a
+    some_records(a, personas.team_a)
+    measures_compute(authority_ids=[a.pk])
+    others_before = snapshot(a)
+    MeasureValue.objects.filter(measure="referrals").update(numerator=999)
+    MeasureValue.objects.exclude(measure="referrals").update(computed_at=timezone.now() - timedelta(days=9))
+    mark = mark_stale(authority_id=a.pk, since=None, reason="a sign-off", scope="audits")
+
+    measures_compute(authority_ids=[a.pk], measures=["referrals"])
+
+    assert snapshot(a) == others_before  # referrals recomputed, nothing else lost or changed
+    assert not MeasureValue.objects.filter(measure="referrals", numerator=999).exists()
+    assert (
+        not MeasureValue.objects.exclude(measure="referrals")
+        .filter(computed_at__gt=timezone.now() - timedelta(days=1))
+        .exists()
+    )
+    assert PendingRecompute.objects.filter(pk=mark.pk).exists()  # left for the incremental job
+    with pytest.raises(ValueError, match="No such measures: nonsense"):
+        measures_compute(authority_ids=[a.pk], measures=["nonsense"])
