@@ -78,7 +78,13 @@ class Referral(ChildEvent):
     class Meta:
         ordering = ["referral_date"]
         constraints = [models.UniqueConstraint(fields=["child", "referral_date"], name="referral_identity")]
-        indexes = [models.Index(fields=["referral_date"])]
+        indexes = [
+            models.Index(fields=["referral_date"]),
+            # The case list's "open child in need episode" (few referrals of a child are open).
+            models.Index(
+                fields=["child"], condition=models.Q(closure_date__isnull=True), name="referral_open"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"referral of {self.child_id} on {self.referral_date}"

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Exists, Max, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from cases.models import Assessment, CareEpisode, Child, CINPlan, CPPlan, ImportRun, Referral, Section47
 
@@ -37,7 +37,13 @@ def case_list(
         Child.objects.filter(authority_id=authority_id)
         .select_related("team")
         .annotate(
-            latest_referral=Max("referrals__referral_date"),
+            # A subquery per child, not a GROUP BY over every referral: each is one step down the
+            # (child, referral date) index, and the page is sorted on it before the rest is read.
+            latest_referral=Subquery(
+                Referral.objects.filter(child=OuterRef("pk"))
+                .order_by("-referral_date")
+                .values("referral_date")[:1]
+            ),
             is_cin=Exists(open_cin),
             is_cp=Exists(open_cp),
             is_cla=Exists(open_cla),

@@ -83,8 +83,8 @@ from audits.models import (
     ToolKind,
 )
 from fidelity.scoring import ESTABLISHED
-from outcomes.case_measures import Counts
-from outcomes.periods import period_key, period_start, period_start_of_key
+from outcomes.case_measures import Counts, Every, month_of, monthly_rows, roll_up
+from outcomes.periods import PeriodType, period_key, period_start, period_start_of_key
 from outcomes.registry import MEASURES, Measure, register
 
 LOCAL_TIME = ZoneInfo("Europe/London")
@@ -270,9 +270,11 @@ _RESOLVED: ContextVar[dict[tuple[int, ...] | None, dict[Pair, ToolKeys]] | None]
     "outcomes_resolved_tools", default=None
 )
 # The per-element sums counted so far in this job, by (period type, authorities, grouping, since).
-_ELEMENT_COUNTS: ContextVar[dict[tuple, dict[str, Counts]] | None] = ContextVar(
+_ELEMENT_COUNTS: ContextVar[dict[tuple, dict[str, Every]] | None] = ContextVar(
     "outcomes_element_counts", default=None
 )
+# Within a job, each grouped query's answer for every period type and both groupings (``_grouped``).
+_EVERY: ContextVar[dict[tuple, Every] | None] = ContextVar("outcomes_audit_every", default=None)
 
 
 @contextmanager
@@ -282,14 +284,18 @@ def tools_resolved_once() -> Iterator[None]:
     tools once, not once per measure and period type. Tools do not change under a job in a way
     that matters: an audit signed off meanwhile marks its authority for the next run.
 
-    Likewise the fourteen ``fidelity_p*`` measures: the first one asked for a period type,
-    authorities, grouping and ``since`` counts every element in one query (each answer measures at
-    most one element), and the others read its answer."""
+    Likewise the fourteen ``fidelity_p*`` measures: the first one asked for authorities and
+    ``since`` counts every element in one query (each answer measures at most one element), and
+    the others read its answer. And every measure's query is asked once, by authority, team and
+    month, for every period type and both groupings (``_grouped``): what an audit measure counts
+    is counted in the period of one date, and an audit has one team."""
     token = _RESOLVED.set({})
     counts = _ELEMENT_COUNTS.set({})
+    every = _EVERY.set({})
     try:
         yield
     finally:
+        _EVERY.reset(every)
         _ELEMENT_COUNTS.reset(counts)
         _RESOLVED.reset(token)
 
@@ -344,7 +350,31 @@ def _grouped(
     since: date | None = None,
 ) -> Counts:
     """One GROUP BY query: per authority (and team), per period of ``day`` (a date expression);
-    with ``since``, only the periods from the one containing it."""
+    with ``since``, only the periods from the one containing it. Inside ``tools_resolved_once``
+    (the jobs), one query for every period type and both groupings, asked once."""
+    every = _EVERY.get()
+    if every is not None:
+        key = (
+            str(rows.query),
+            repr(day),
+            authority_field,
+            team_field,
+            repr(numerator),
+            repr(denominator),
+            since,
+        )
+        if key not in every:
+            every[key] = _grouped_every(
+                rows,
+                day=day,
+                authority_field=authority_field,
+                team_field=team_field,
+                numerator=numerator,
+                denominator=denominator,
+                since=since,
+            )
+        found = every[key][period_type]
+        return {group: value for group, value in found.items() if (group[1] is not None) == by_team}
     rows = rows.annotate(g_day=day).filter(g_day__isnull=False)
     if since is not None:
         rows = rows.filter(g_day__gte=period_start(period_type, since))
@@ -364,6 +394,22 @@ def _grouped(
         )
         for row in result
     }
+
+
+def _grouped_every(
+    rows: QuerySet, *, day, authority_field: str, team_field: str, numerator, denominator, since: date | None
+) -> Every:
+    """What ``_grouped`` counts, for every period type and both groupings: one query by authority,
+    team and month, summed into quarters, years and authorities (``roll_up``)."""
+    rows = rows.annotate(g_day=day).filter(g_day__isnull=False)
+    if since is not None:
+        rows = rows.filter(g_day__gte=period_start(PeriodType.YEAR, since))
+    result = (
+        rows.order_by()
+        .values(g_authority=F(authority_field), g_team=F(team_field), **month_of("g_day"))
+        .annotate(g_numerator=numerator, g_denominator=denominator)
+    )
+    return roll_up(monthly_rows(result), since=since)
 
 
 def _ones(condition) -> Sum:
@@ -468,17 +514,11 @@ def fidelity_element(element_key: str):
     ) -> Counts:
         counted = _ELEMENT_COUNTS.get()
         if counted is not None:
-            key = (
-                period_type,
-                None if authority_ids is None else tuple(sorted(authority_ids)),
-                by_team,
-                since,
-            )
+            key = (None if authority_ids is None else tuple(sorted(authority_ids)), since)
             if key not in counted:
-                counted[key] = _element_counts(
-                    period_type=period_type, authority_ids=authority_ids, by_team=by_team, since=since
-                )
-            return counted[key].get(element_key, {})
+                counted[key] = _element_counts(authority_ids=authority_ids, since=since)
+            found = counted[key].get(element_key, {}).get(period_type, {})
+            return {group: value for group, value in found.items() if (group[1] is not None) == by_team}
         pairs = _pairs(authority_ids)
         return _answers_grouped(
             element_condition(pairs, element_key),
@@ -495,11 +535,10 @@ def fidelity_element(element_key: str):
     return compute
 
 
-def _element_counts(
-    *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None
-) -> dict[str, Counts]:
-    """Per element of the standard rubric, what ``fidelity_element`` counts, in one query: each
-    answer is put under the element its (comparable) item measures, then grouped by it too."""
+def _element_counts(*, authority_ids: list[int] | None, since: date | None) -> dict[str, Every]:
+    """Per element of the standard rubric, what ``fidelity_element`` counts, for every period type
+    and both groupings, in one query: each answer is put under the element its (comparable) item
+    measures, then grouped by it, authority, team and month (``roll_up`` sums the rest)."""
     pairs = _pairs(authority_ids)
     whens = []
     for element_key in ELEMENT_KEYS:
@@ -516,21 +555,18 @@ def _element_counts(
         .filter(g_day__isnull=False)
     )
     if since is not None:
-        answers = answers.filter(g_day__gte=period_start(period_type, since))
-    group = {"g_authority": F("audit__authority_id")}
-    if by_team:
-        answers = answers.filter(audit__team_id__isnull=False)
-        group["g_team"] = F("audit__team_id")
+        answers = answers.filter(g_day__gte=period_start(PeriodType.YEAR, since))
     rows = (
         answers.order_by()
-        .values("g_element", **group, g_period=period_key(period_type, "g_day"))
+        .values(
+            "g_element", g_authority=F("audit__authority_id"), g_team=F("audit__team_id"), **month_of("g_day")
+        )
         .annotate(g_numerator=Sum("agreed_level"), g_denominator=Count("pk"))
     )
-    counts: dict[str, Counts] = {}
+    by_element: dict[str, list[dict]] = {}
     for row in rows:
-        key = (row["g_authority"], row.get("g_team"), period_start_of_key(period_type, row["g_period"]))
-        counts.setdefault(row["g_element"], {})[key] = (row["g_numerator"] or 0, row["g_denominator"] or 0)
-    return counts
+        by_element.setdefault(row["g_element"], []).append(row)
+    return {element: roll_up(monthly_rows(found), since=since) for element, found in by_element.items()}
 
 
 def audits_established(

@@ -497,8 +497,9 @@ def test_within_a_job_the_elements_are_counted_together_with_the_same_result(per
         }
     assert together == one_by_one
     assert any(together.values())
-    # The tools resolved once (three queries), then one query per grouping for all fourteen.
-    assert len(context.captured_queries) == 3 + 2
+    # The tools resolved once (three queries), then one query for all fourteen, both groupings
+    # and every period type (by authority, team and month).
+    assert len(context.captured_queries) == 3 + 1
 
 
 def test_a_job_resolves_the_tools_once(personas, v1, people):
