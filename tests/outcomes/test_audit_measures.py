@@ -509,3 +509,37 @@ def test_a_job_resolves_the_tools_once(personas, v1, people):
         measures_compute()
     items = [query for query in context.captured_queries if 'FROM "audits_item"' in query["sql"]]
     assert len(items) == 1
+
+
+def test_within_a_job_every_audit_measure_counts_what_it_counts_alone(personas, v1, people):
+    """A job asks each audit measure once by authority, team and month and sums the months into
+    quarters and years, the teams into the authority: the same counts as one query per period type
+    and grouping, with and without ``since``."""
+    levels = {f"p{n}": 1 + n % 4 for n in range(1, 15)}
+    for day, team, overall in [
+        (datetime(2024, 3, 30, 23, 30, tzinfo=UTC), personas.team_a, 3),  # 30 March, local time
+        (datetime(2024, 3, 31, 23, 30, tzinfo=UTC), personas.team_a2, 2),  # 1 April, local time (BST)
+        (datetime(2024, 5, 14, 9, tzinfo=UTC), None, 4),
+        (datetime(2024, 11, 2, 9, tzinfo=UTC), personas.team_a, 1),
+    ]:
+        make_audit(
+            personas.authority_a, v1, people, team=team, levels=levels, signed_off_at=day, overall=overall
+        )
+    make_audit(personas.authority_b, v1, people, levels={"p1": 2}, overall=3)
+    ids = [personas.authority_a.pk, personas.authority_b.pk]
+    asked = [
+        (key, period_type, by_team, since)
+        for key in audit_measures.MEASURE_KEYS
+        for period_type in ("month", "quarter", "year")
+        for by_team in (False, True)
+        for since in (None, date(2024, 5, 20))
+    ]
+
+    def ask(key, period_type, by_team, since):
+        return MEASURES[key].compute(period_type=period_type, authority_ids=ids, by_team=by_team, since=since)
+
+    alone = {question: ask(*question) for question in asked}
+    with audit_measures.tools_resolved_once():
+        together = {question: ask(*question) for question in asked}
+    assert together == alone
+    assert sum(1 for found in alone.values() if found) > len(asked) // 3
