@@ -51,7 +51,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache, reduce
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
@@ -592,8 +592,13 @@ def _room_to_count() -> Iterator[None]:
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET work_mem")
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET work_mem")
+        except DatabaseError:
+            # A failed statement left the transaction aborted: the error that did it is the one
+            # to report, and the setting goes with the connection.
+            logger.warning("Could not reset work_mem after the measure job", exc_info=True)
 
 
 @lru_cache(maxsize=65536)
