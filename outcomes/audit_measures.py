@@ -354,25 +354,20 @@ def _grouped(
     (the jobs), one query for every period type and both groupings, asked once."""
     every = _EVERY.get()
     if every is not None:
-        key = (
-            str(rows.query),
-            repr(day),
-            authority_field,
-            team_field,
-            repr(numerator),
-            repr(denominator),
-            since,
+        monthly = _monthly_query(
+            rows,
+            day=day,
+            authority_field=authority_field,
+            team_field=team_field,
+            numerator=numerator,
+            denominator=denominator,
+            since=since,
         )
+        # The query's own SQL is the key: measures asking the same query share its answer.
+        sql, params = monthly.query.sql_with_params()
+        key = (sql, tuple(params), since)
         if key not in every:
-            every[key] = _grouped_every(
-                rows,
-                day=day,
-                authority_field=authority_field,
-                team_field=team_field,
-                numerator=numerator,
-                denominator=denominator,
-                since=since,
-            )
+            every[key] = roll_up(monthly_rows(monthly), since=since)
         found = every[key][period_type]
         return {group: value for group, value in found.items() if (group[1] is not None) == by_team}
     rows = rows.annotate(g_day=day).filter(g_day__isnull=False)
@@ -396,20 +391,19 @@ def _grouped(
     }
 
 
-def _grouped_every(
+def _monthly_query(
     rows: QuerySet, *, day, authority_field: str, team_field: str, numerator, denominator, since: date | None
-) -> Every:
-    """What ``_grouped`` counts, for every period type and both groupings: one query by authority,
-    team and month, summed into quarters, years and authorities (``roll_up``)."""
+) -> QuerySet:
+    """What ``_grouped`` counts, by authority, team and month, for ``roll_up`` to sum into every
+    period type and both groupings."""
     rows = rows.annotate(g_day=day).filter(g_day__isnull=False)
     if since is not None:
         rows = rows.filter(g_day__gte=period_start(PeriodType.YEAR, since))
-    result = (
+    return (
         rows.order_by()
         .values(g_authority=F(authority_field), g_team=F(team_field), **month_of("g_day"))
         .annotate(g_numerator=numerator, g_denominator=denominator)
     )
-    return roll_up(monthly_rows(result), since=since)
 
 
 def _ones(condition) -> Sum:

@@ -403,7 +403,8 @@ def own_values(
             (measure, start): Stored(numerator, denominator, value)
             for _team, measure, start, numerator, denominator, value in found
         }
-    own, authority = {}, set()
+    own: dict[tuple[str, date], Stored] = {}
+    authority: set[tuple[str, date]] = set()
     for team, measure, start, numerator, denominator, value in found:
         if team is None:
             authority.add((measure, start))

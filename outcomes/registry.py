@@ -59,7 +59,8 @@ class Measure:
     denominator: str  # empty for counts
     direction: Direction
     node: str  # key of the results-logic node this measure informs
-    compute: Callable[..., Counts] | None = None  # given, or made from compute_every
+    # Given, or made from compute_every when the measure is created (never None after that).
+    compute: Callable[..., Counts] = None  # type: ignore[assignment]
     unit: Unit | None = None  # None: "count" for counts, "share" for rates
     # Every period type and both groupings at once (``Every``): the jobs call it when given.
     compute_every: Callable[..., Every] | None = None
@@ -75,7 +76,6 @@ class Measure:
         measure has it, else ``compute`` per period type and grouping."""
         if self.compute_every is not None:
             return self.compute_every(authority_ids=authority_ids, since=since)
-        assert self.compute is not None
         return {
             period_type: self.compute(
                 period_type=period_type, authority_ids=authority_ids, by_team=False, since=since
