@@ -28,3 +28,16 @@ QA_BACKGROUND_THREADS = False
 
 # The real-worker tests wait for the incremental recompute that an import asks for.
 QA_RECOMPUTE_DEBOUNCE_SECONDS = 0
+
+# With Redis as the cache (make test-services), each xdist worker gets a Redis database of its own:
+# the tests empty the cache before each test, and a cached value of one worker's test database
+# must never be read by the other's.
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):  # noqa: F405
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    _index = int(_worker[2:]) if _worker.startswith("gw") and _worker[2:].isdigit() else 0
+    _base = (
+        CACHES["default"]["LOCATION"].rsplit("/", 1)[0]
+        if CACHES["default"]["LOCATION"].count("/") > 2
+        else CACHES["default"]["LOCATION"]
+    )  # noqa: F405
+    CACHES = {"default": {**CACHES["default"], "LOCATION": f"{_base}/{2 + _index}"}}  # noqa: F405
