@@ -10,7 +10,7 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-with-enough-length-to-
 
 from qa_system import env  # noqa: E402
 from qa_system.settings import *  # noqa: E402, F403
-from qa_system.settings import DATABASES, STORAGES  # noqa: E402
+from qa_system.settings import CACHES, DATABASES, STORAGES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -32,12 +32,9 @@ QA_RECOMPUTE_DEBOUNCE_SECONDS = 0
 # With Redis as the cache (make test-services), each xdist worker gets a Redis database of its own:
 # the tests empty the cache before each test, and a cached value of one worker's test database
 # must never be read by the other's.
-if CACHES["default"]["BACKEND"].endswith("RedisCache"):  # noqa: F405
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
     _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    _index = int(_worker[2:]) if _worker.startswith("gw") and _worker[2:].isdigit() else 0
-    _base = (
-        CACHES["default"]["LOCATION"].rsplit("/", 1)[0]
-        if CACHES["default"]["LOCATION"].count("/") > 2
-        else CACHES["default"]["LOCATION"]
-    )  # noqa: F405
-    CACHES = {"default": {**CACHES["default"], "LOCATION": f"{_base}/{2 + _index}"}}  # noqa: F405
+    _index = int(_worker[2:]) if _worker[2:].isdigit() else 0
+    _server = CACHES["default"]["LOCATION"].split("://", 1)
+    _host = _server[1].split("/", 1)[0]
+    CACHES = {"default": {**CACHES["default"], "LOCATION": f"{_server[0]}://{_host}/{2 + _index}"}}
