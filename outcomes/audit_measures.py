@@ -83,7 +83,7 @@ from audits.models import (
     ToolKind,
 )
 from fidelity.scoring import ESTABLISHED
-from outcomes.case_measures import Counts, Every, month_of, monthly_rows, roll_up
+from outcomes.case_measures import Counts, Every, by_month, month_of, monthly_rows, of_grouping, roll_up
 from outcomes.periods import PeriodType, period_key, period_start, period_start_of_key
 from outcomes.registry import MEASURES, Measure, register
 
@@ -354,9 +354,9 @@ def _grouped(
     (the jobs), one query for every period type and both groupings, asked once."""
     every = _EVERY.get()
     if every is not None:
-        monthly = _monthly_query(
-            rows,
-            day=day,
+        monthly = by_month(
+            rows.annotate(g_day=day),
+            day="g_day",
             authority_field=authority_field,
             team_field=team_field,
             numerator=numerator,
@@ -368,8 +368,7 @@ def _grouped(
         key = (sql, tuple(params), since)
         if key not in every:
             every[key] = roll_up(monthly_rows(monthly), since=since)
-        found = every[key][period_type]
-        return {group: value for group, value in found.items() if (group[1] is not None) == by_team}
+        return of_grouping(every[key][period_type], by_team=by_team)
     rows = rows.annotate(g_day=day).filter(g_day__isnull=False)
     if since is not None:
         rows = rows.filter(g_day__gte=period_start(period_type, since))
@@ -389,21 +388,6 @@ def _grouped(
         )
         for row in result
     }
-
-
-def _monthly_query(
-    rows: QuerySet, *, day, authority_field: str, team_field: str, numerator, denominator, since: date | None
-) -> QuerySet:
-    """What ``_grouped`` counts, by authority, team and month, for ``roll_up`` to sum into every
-    period type and both groupings."""
-    rows = rows.annotate(g_day=day).filter(g_day__isnull=False)
-    if since is not None:
-        rows = rows.filter(g_day__gte=period_start(PeriodType.YEAR, since))
-    return (
-        rows.order_by()
-        .values(g_authority=F(authority_field), g_team=F(team_field), **month_of("g_day"))
-        .annotate(g_numerator=numerator, g_denominator=denominator)
-    )
 
 
 def _ones(condition) -> Sum:
@@ -511,8 +495,7 @@ def fidelity_element(element_key: str):
             key = (None if authority_ids is None else tuple(sorted(authority_ids)), since)
             if key not in counted:
                 counted[key] = _element_counts(authority_ids=authority_ids, since=since)
-            found = counted[key].get(element_key, {}).get(period_type, {})
-            return {group: value for group, value in found.items() if (group[1] is not None) == by_team}
+            return of_grouping(counted[key].get(element_key, {}).get(period_type, {}), by_team=by_team)
         pairs = _pairs(authority_ids)
         return _answers_grouped(
             element_condition(pairs, element_key),

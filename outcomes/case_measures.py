@@ -77,23 +77,41 @@ def _monthly(
     (children without a team in their own group) and month; ``hit`` (a condition) picks the
     numerator, all rows when None. Quarters, years and the whole authority are sums of those
     groups (``roll_up``). With ``since``, only the periods from the one containing it."""
-    queryset = queryset.filter(**{f"{day_field}__isnull": False})
-    if since is not None:
-        # The earliest period any type needs: a financial year starts on or before its quarters and months.
-        queryset = queryset.filter(**{f"{day_field}__gte": period_start(PeriodType.YEAR, since)})
     if authority_ids is not None:
         queryset = queryset.filter(**{f"{child_path}authority_id__in": authority_ids})
-    numerator = Count("pk") if hit is None else Sum(Case(When(hit, then=Value(1)), default=Value(0)))
-    rows = (
-        queryset.order_by()
-        .values(
-            g_authority=F(f"{child_path}authority_id"),
-            g_team=F(f"{child_path}team_id"),
-            **month_of(day_field),
-        )
-        .annotate(g_denominator=Count("pk"), g_numerator=numerator)
+    rows = by_month(
+        queryset,
+        day=day_field,
+        authority_field=f"{child_path}authority_id",
+        team_field=f"{child_path}team_id",
+        numerator=Count("pk") if hit is None else Sum(Case(When(hit, then=Value(1)), default=Value(0))),
+        denominator=Count("pk"),
+        since=since,
     )
     return roll_up(monthly_rows(rows), since=since)
+
+
+def by_month(
+    rows: QuerySet,
+    *,
+    day: str,
+    authority_field: str,
+    team_field: str,
+    numerator,
+    denominator,
+    since: date | None,
+) -> QuerySet:
+    """``rows`` whose ``day`` (a date column or annotation) is set, from the financial year
+    containing ``since`` (the earliest period any type needs), grouped by authority, team and
+    month, with ``g_numerator`` and ``g_denominator``: what ``monthly_rows`` reads."""
+    rows = rows.filter(**{f"{day}__isnull": False})
+    if since is not None:
+        rows = rows.filter(**{f"{day}__gte": period_start(PeriodType.YEAR, since)})
+    return (
+        rows.order_by()
+        .values(g_authority=F(authority_field), g_team=F(team_field), **month_of(day))
+        .annotate(g_numerator=numerator, g_denominator=denominator)
+    )
 
 
 def month_of(day: str) -> dict:
@@ -103,8 +121,7 @@ def month_of(day: str) -> dict:
 
 
 def monthly_rows(rows: Iterable[dict]) -> Iterator[tuple[int, int | None, date, int, int]]:
-    """``roll_up``'s input from rows grouped by ``g_authority``, ``g_team`` and ``month_of``, with
-    ``g_numerator`` and ``g_denominator``."""
+    """``roll_up``'s input from rows of ``by_month``."""
     months: dict[tuple[int, int], date] = {}
     for row in rows:
         at = (row["g_year"], row["g_month"])
@@ -131,20 +148,7 @@ def roll_up(rows: Iterable[tuple[int, int | None, date, int, int]], *, since: da
                 if (start := period_start(period_type, month)) >= (cuts[period_type] or start)
             ]
         for counts, start in periods:
-            for key in (
-                ((authority_id, None, start),)
-                if team_id is None
-                else (
-                    (authority_id, None, start),
-                    (authority_id, team_id, start),
-                )
-            ):
-                known = counts.get(key)
-                counts[key] = (
-                    (numerator, denominator)
-                    if known is None
-                    else (known[0] + numerator, known[1] + denominator)
-                )
+            _count(counts, authority_id, team_id, start, numerator, denominator)
     return every
 
 
@@ -154,19 +158,28 @@ def with_authority_totals(rows: Iterable[tuple[int, int | None, date, int, int]]
     there). For measures that count children at a period end: each child has one team."""
     counts: Counts = {}
     for authority_id, team_id, start, numerator, denominator in rows:
-        for key in (
-            ((authority_id, None, start),)
-            if team_id is None
-            else (
-                (authority_id, None, start),
-                (authority_id, team_id, start),
-            )
-        ):
-            known = counts.get(key)
-            counts[key] = (
-                (numerator, denominator) if known is None else (known[0] + numerator, known[1] + denominator)
-            )
+        _count(counts, authority_id, team_id, start, numerator, denominator)
     return counts
+
+
+def _count(
+    counts: Counts, authority_id: int, team_id: int | None, start: date, numerator: int, denominator: int
+) -> None:
+    """Add a group's numerator and denominator to its authority's, and to its team's when it has one."""
+    for key in (
+        ((authority_id, None, start),)
+        if team_id is None
+        else ((authority_id, None, start), (authority_id, team_id, start))
+    ):
+        known = counts.get(key)
+        counts[key] = (
+            (numerator, denominator) if known is None else (known[0] + numerator, known[1] + denominator)
+        )
+
+
+def of_grouping(counts: Counts, *, by_team: bool) -> Counts:
+    """The whole authorities' counts (``by_team`` false) or their teams' (true)."""
+    return {key: value for key, value in counts.items() if (key[1] is not None) == by_team}
 
 
 def one_period_type(every: Callable[..., Every]) -> Callable[..., Counts]:
@@ -176,8 +189,7 @@ def one_period_type(every: Callable[..., Every]) -> Callable[..., Counts]:
     def compute(
         *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
     ) -> Counts:
-        counts = every(authority_ids=authority_ids, since=since)[period_type]
-        return {key: value for key, value in counts.items() if (key[1] is not None) == by_team}
+        return of_grouping(every(authority_ids=authority_ids, since=since)[period_type], by_team=by_team)
 
     compute.__name__ = every.__name__
     compute.__doc__ = every.__doc__

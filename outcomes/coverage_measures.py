@@ -76,7 +76,14 @@ from cases.models import (
     SafetyPlan,
 )
 from cases.practice import CURRENT_MONTHS, months_before
-from outcomes.case_measures import Counts, Every, _monthly, one_period_type, with_authority_totals
+from outcomes.case_measures import (
+    Counts,
+    Every,
+    _monthly,
+    of_grouping,
+    one_period_type,
+    with_authority_totals,
+)
 from outcomes.models import OpenCase, ReportingPeriod
 from outcomes.periods import PeriodType, period_start, period_start_of_key
 from outcomes.registry import MEASURES, Measure, register
@@ -228,8 +235,7 @@ def _coverage_one(hit: str) -> Callable[..., Counts]:
     def compute(
         *, period_type: str, authority_ids: list[int] | None, by_team: bool, since: date | None = None
     ) -> Counts:
-        counts = _counted(hit, period_type, authority_ids, since)
-        return {key: value for key, value in counts.items() if (key[1] is not None) == by_team}
+        return of_grouping(_counted(hit, period_type, authority_ids, since), by_team=by_team)
 
     compute.__name__ = f"coverage_{hit}"
     return compute

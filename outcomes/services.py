@@ -17,12 +17,13 @@ set-based queries per measure and period type; nothing loops over case records i
   periods cannot have changed.
 
 Both are the same code (``job_runs_start`` then ``job_runs_execute``) and are recorded as one
-``JobRun`` per authority. The authorities of a job are computed together: each measure is one
-query per period type and grouping for all of them (and a job resolves each audit tool once and
-works out the open cases at each period end once), not one per authority.
+``JobRun`` per authority. The authorities of a job are computed together: each measure is asked
+once for all of them, every period type and grouping at once (``Measure.counts_every``: for most
+measures one query by authority, team and month; a job also resolves each audit tool once), not
+once per authority.
 
-They are idempotent: the values are computed first (reads only, the runs' progress saved once per
-period type), then written in one transaction per authority that locks the authority's row,
+They are idempotent: the values are computed first (reads only, the runs' progress saved three
+times along the measures), then written in one transaction per authority that locks the authority's row,
 deletes the periods it recomputed, inserts their values set-based (``COPY`` on PostgreSQL, plain
 tuples, no model instances) and deletes exactly the marks it read. A rerun, or a run after a
 worker was stopped half-way, stores the same values, and nothing is counted twice. Should the
@@ -76,8 +77,8 @@ logger = logging.getLogger(__name__)
 
 FOUR_PLACES = Decimal("0.0001")
 BATCH = 1000
-# Authorities computed together by one job: each measure is one query per period type and grouping
-# for all of them; their values are held in memory until each authority's write.
+# Authorities computed together by one job: each measure is asked once for all of them; their values
+# are held in memory until each authority's write.
 TOGETHER = 50
 # An authority whose changes keep coming is taken anyway once its oldest waiting change is this many
 # debounce intervals old, so that a steady trickle of changes never starves it.
@@ -351,7 +352,7 @@ def job_runs_execute(*, batch: uuid.UUID | str, measures: list[str] | None = Non
     ``measures`` only when given (and then leaves the authority's marks for the incremental job).
 
     The runs are done together, ``TOGETHER`` authorities at a time: each measure is computed once
-    for all of them (one query per measure, period type and grouping, whatever the number of
+    for all of them (``_counts``: a fixed number of queries per measure, whatever the number of
     authorities), then each authority's values are written in a transaction of its own. Should a
     computation fail for the authorities together, they are done again one at a time, so that one
     authority's bad data fails only its own run. A run that fails is recorded as failed with the
@@ -506,7 +507,7 @@ def _execute(runs: list[JobRun], measures: list[str] | None = None) -> tuple[int
     failed). An error while computing is raised (no run written, no mark consumed).
 
     Nothing is written before every value is computed: the reads come first (the run's progress
-    saved once per period type), then per authority one transaction that locks the authority's
+    saved along the way), then per authority one transaction that locks the authority's
     row, deletes the periods it recomputed, inserts their values and deletes exactly the marks it
     read. The reporting periods, derived from the records alone, are rewritten first."""
     ids = [run.authority_id for run in runs]
