@@ -213,6 +213,18 @@ def may_view_audit(user, audit) -> bool:
     )
 
 
+def may_view_team_learning(user, team) -> bool:
+    """A team's learning page (its overdue actions and learning points): the QA leads and leaders of
+    the team's authority, and the people of the team (its manager and practitioners). Which of the
+    team's case actions each of them sees follows the audits (``Audit.objects.for_user``)."""
+    if roles(user, team.authority_id) & AUTHORITY_WIDE_ROLES:
+        return True
+    return any(
+        m.authority_id == team.authority_id and m.team_id == team.pk and m.role in CASE_ROLES
+        for m in memberships(user)
+    )
+
+
 def may_create_audit(user, authority: Authority | int | None) -> bool:
     """QA leads and team managers of the authority."""
     return bool(roles(user, authority) & {Role.QA_LEAD, Role.TEAM_MANAGER})

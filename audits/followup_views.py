@@ -590,8 +590,14 @@ class TeamPointForm(forms.Form):
 
 @login_required
 def team_actions(request, pk: int):
-    """A team's overdue actions and open learning points; the team's manager and QA leads add points."""
+    """A team's overdue actions and open learning points; the team's manager and QA leads add points.
+
+    Only the people who may see the team (``access.may_view_team_learning``) open it; anyone else
+    gets the 404 of a team that does not exist. Of the overdue case actions, each sees those of the
+    audits they may open, as in the audit lists."""
     team = access.get_for_user_or_404(Team.objects.select_related("authority"), request.user, pk=pk)
+    if not access.may_view_team_learning(request.user, team):
+        raise Http404("Not found.")
     may_add = learning.may_add_action(request.user, team=team)
     form = TeamPointForm(request.POST or None, team=team)
     if request.method == "POST":
@@ -615,7 +621,7 @@ def team_actions(request, pk: int):
         "audits/followup/team_actions.html",
         {
             "team": team,
-            "overdue": learning.overdue_actions(authority_id=team.authority_id, team_id=team.pk),
+            "overdue": learning.team_overdue_for(user=request.user, team=team),
             "points": open_points,
             "form": form,
             "may_add": may_add,

@@ -6,7 +6,8 @@
 - ``action_complete``: the owner, whoever added it, the team's manager or a QA lead marks it done.
 - ``remind_due_actions``: each owner is emailed once about their open actions due within
   ``REMIND_DAYS`` days or overdue; an action is reminded at most once a day (``last_reminded_on``).
-- ``my_actions`` and ``overdue_by_team`` are the reads the home pages and team lists show.
+- ``my_actions``, ``overdue_by_team`` and ``team_overdue_for`` are the reads the home pages and
+  team lists show.
 """
 
 from dataclasses import dataclass
@@ -241,6 +242,14 @@ def overdue_actions(*, authority_id: int, team_id: int | None = None) -> QuerySe
     return actions.select_related("team", "owner", "audit__child").order_by(
         "team__name", "team_id", "due_on", "pk"
     )
+
+
+def team_overdue_for(*, user, team: Team) -> QuerySet[LearningAction]:
+    """The team's overdue actions the user may see: the case actions of audits the user may open
+    (``Audit.objects.for_user``, as the audit lists) and the team's learning points, which belong to
+    no audit. Whether the user may see the team at all is ``access.may_view_team_learning``."""
+    visible = Q(audit__isnull=True) | Q(audit__in=Audit.objects.for_user(user).values("pk"))
+    return overdue_actions(authority_id=team.authority_id, team_id=team.pk).filter(visible)
 
 
 def overdue_by_team(*, authority_id: int) -> list[TeamOverdue]:

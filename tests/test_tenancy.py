@@ -135,6 +135,7 @@ OBJECT_URLS = [
     ("audit answer", "audits:answer", lambda p: {**_audit_a(p), "item_key": "p1"}),
     ("practice record", "practice:record", lambda p: {"child_pk": _child_a(p)["pk"]}),
     ("audit learning actions", "followup:audit_actions", _audit_a),
+    ("team learning actions", "followup:team_actions", lambda p: {"pk": p.team_a.pk}),
     ("outcome report", "reports:detail", _report_a),
     ("feedback", "feedback:detail", _feedback_a),
     ("quarterly reflection", "journal:reflection", _reflection_a),
