@@ -9,6 +9,7 @@ outward part; UPNs and names are never stored.
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Authority, Team
@@ -18,9 +19,23 @@ SEX_CODES = {"0": "not known", "1": "male", "2": "female", "9": "not specified"}
 
 class ChildQuerySet(models.QuerySet["Child"]):
     def for_user(self, user) -> "ChildQuerySet":
-        from accounts import access
+        """The cases the user reads, the one answer every case page, list and search starts from.
 
-        return self.filter(authority_id__in=access.authority_ids(user, access.CASE_ROLES))
+        QA leads and leaders: every child of their authority. Practitioners and team managers: as
+        their authority's ``practitioner_case_scope`` says, the children of their own team
+        ("team", the default) or every child of the authority ("authority"); and, either way, the
+        child of every audit they may open (``Audit.objects.for_user``: the audits they hold or
+        moderate, and a manager's team's audits)."""
+        from accounts import access
+        from audits.models import Audit
+
+        case_authorities = access.authority_ids(user, access.CASE_ROLES)
+        every_case = access.every_case_authority_ids(user)
+        condition = Q(authority_id__in=every_case)
+        if case_authorities - every_case:
+            audited = Audit.objects.for_user(user).values("child_id")
+            condition |= Q(team_id__in=access.case_team_ids(user)) | Q(pk__in=audited)
+        return self.filter(condition, authority_id__in=case_authorities)
 
 
 class Child(models.Model):
@@ -236,6 +251,9 @@ class ImportRun(models.Model):
     rejected = models.PositiveIntegerField(default=0)
     problems = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True, help_text="Why the whole file was rejected.")
+    # The lease of an import under way (qa_system/leases.py): the process doing it, renewed while it works.
+    owner = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     # What the stored or changed records mean for the measures (read when the upload's last file is
     # in, to mark the authority's measures stale from the right period).
     changes_measures = models.BooleanField(

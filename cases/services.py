@@ -12,13 +12,15 @@ it holds identifiers (UPNs, dates of birth) the platform does not keep.
 import hashlib
 import logging
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Authority
@@ -26,6 +28,7 @@ from cases.importers.base import Batch, FileRejected
 from cases.importers.registry import IMPORTERS
 from cases.importers.store import StoreResult, store_chunk
 from cases.models import ImportRun, ImportStatus
+from qa_system import leases
 
 logger = logging.getLogger(__name__)
 
@@ -118,12 +121,25 @@ def import_run_execute(*, import_run_id: int, recompute: bool = False) -> Import
     with the run's report: a file rejected part way through stores nothing. With ``recompute``, the
     authority's measures are marked stale once the upload's last file is in.
     """
+    mine = leases.owner()
     claimed = ImportRun.objects.filter(pk=import_run_id, status=ImportStatus.PENDING).update(
-        status=ImportStatus.RUNNING, started_at=_now(), progress=5
+        status=ImportStatus.RUNNING, started_at=_now(), progress=5, owner=mine, heartbeat_at=_now()
     )
     run = ImportRun.objects.select_related("authority").get(pk=import_run_id)
     if not claimed:
         return run
+    with leases.renewing(
+        lambda now: ImportRun.objects.filter(
+            pk=import_run_id, status=ImportStatus.RUNNING, owner=mine
+        ).update(heartbeat_at=now)
+    ):
+        run = _import(run)
+    if recompute:
+        _recompute_when_last(run)
+    return run
+
+
+def _import(run: ImportRun) -> ImportRun:
     try:
         if run.size == 0:
             raise FileRejected("The file is empty.")
@@ -158,11 +174,34 @@ def import_run_execute(*, import_run_id: int, recompute: bool = False) -> Import
         run = _rejected(run, str(rejection))
     except Exception as error:
         logger.exception("Import %s failed", run.pk)
-        _rejected(run, f"The import failed unexpectedly ({type(error).__name__}).")
+        if not connection.is_usable():
+            # The database connection was lost (its transaction, and everything of the file it held,
+            # rolled back): record the failure on a new one.
+            connection.close()
+        _rejected(
+            run, f"The import failed unexpectedly ({type(error).__name__}); nothing of the file was stored."
+        )
         raise
-    if recompute:
-        _recompute_when_last(run)
     return run
+
+
+def import_runs_resume(*, waiting_for: timedelta = timedelta(minutes=1)) -> list[int]:
+    """The imports to queue again; returns their ids. An import whose process ended half-way (a
+    worker killed; nothing of it was stored, its file is still kept) goes back to waiting, and an
+    import that has waited longer than ``waiting_for`` (its upload could not reach the broker) is
+    queued again. Queuing one twice is harmless: only a waiting import is claimed."""
+    now = _now()
+    under_way = ImportRun.objects.filter(status=ImportStatus.RUNNING)
+    gone = leases.abandoned(under_way.values("pk", "owner", "heartbeat_at", "started_at"), now=now)
+    if gone:
+        logger.warning("Imports %s were interrupted (their process ended): queued again", gone)
+        under_way.filter(pk__in=gone).update(
+            status=ImportStatus.PENDING, progress=0, owner="", heartbeat_at=None
+        )
+    waiting = ImportRun.objects.filter(status=ImportStatus.PENDING).filter(
+        Q(pk__in=gone) | Q(created_at__lt=now - waiting_for)
+    )
+    return list(waiting.order_by("pk").values_list("pk", flat=True))
 
 
 def _recompute_when_last(run: ImportRun) -> None:

@@ -9,3 +9,13 @@ from cases import services
 def run_import(import_run_id: int) -> str:
     run = services.import_run_execute(import_run_id=import_run_id, recompute=True)
     return run.status
+
+
+@shared_task(name="cases.tasks.resume_imports")
+def resume_imports() -> int:
+    """Queue again the imports whose process ended half-way and those that never reached a worker
+    (the broker was down at the upload); returns how many."""
+    waiting = services.import_runs_resume()
+    for import_run_id in waiting:
+        run_import.delay(import_run_id)
+    return len(waiting)

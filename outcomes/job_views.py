@@ -9,7 +9,6 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Count, Min
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 from outcomes.models import JobKind, JobRun, JobStatus, PendingRecompute
-from outcomes.services import job_runs_start
+from outcomes.services import job_runs_postpone, job_runs_start
 from outcomes.tasks import run_measure_jobs
 from qa_system import background
 
@@ -101,6 +100,12 @@ def job_run(request):
         running = JobRun.objects.filter(authority_id=authority_id, status=JobStatus.RUNNING).first()
         messages.info(request, "The measures are being recomputed already: this is how far it has got.")
         return redirect("jobs:detail", pk=running.pk) if running else redirect("jobs:list")
-    batch = str(runs[0].batch)
-    transaction.on_commit(lambda: background.start(run_measure_jobs, batch))
+    # job_runs_start has committed the claim: a worker can read it.
+    if not background.start(run_measure_jobs, str(runs[0].batch)):
+        job_runs_postpone(batch=runs[0].batch, acting_user=request.user)
+        messages.warning(
+            request,
+            "The recompute could not start: the background service is not answering just now. "
+            "It is kept waiting and runs on its own as soon as the service is back.",
+        )
     return redirect("jobs:detail", pk=runs[0].pk)

@@ -264,6 +264,8 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+    # Its process ended before it finished (a worker stopped, a server restarted): nothing of it stored.
+    INTERRUPTED = "interrupted", "Interrupted"
 
 
 class JobRunQuerySet(models.QuerySet["JobRun"]):
@@ -295,6 +297,9 @@ class JobRun(models.Model):
     triggered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The lease of a run under way (qa_system/leases.py): the process doing it, renewed while it works.
+    owner = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     objects = JobRunQuerySet.as_manager()
 

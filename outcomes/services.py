@@ -72,6 +72,7 @@ from outcomes.models import (
 from outcomes.periods import PeriodType, period_start, period_starting, periods_between
 from outcomes.registry import MEASURES
 from outcomes.workdays import calendar_days
+from qa_system import leases
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,9 @@ TOGETHER = 50
 # debounce intervals old, so that a steady trickle of changes never starves it.
 MAX_WAIT_FACTOR = 10
 REFRESH_PASSES = 3
-INTERRUPTED = "Interrupted: the job stopped before it finished (its worker was stopped or ran out of time)."
+INTERRUPTED = (
+    "The job stopped before it finished: its process ended (a worker or server was stopped or restarted)."
+)
 
 # Per table: the dates that decide which periods get rows, and the further dates the measures
 # look up in the calendar table.
@@ -301,12 +304,14 @@ def steps_total() -> int:
 
 def job_runs_start(*, kind: str, authority_ids: Iterable[int], triggered_by=None) -> list[JobRun]:
     """Claim the authorities for a job: one ``running`` JobRun each, sharing a batch, committed
-    before any work so that other connections see the progress.
+    before any work so that other connections see the progress. The process that does the work
+    takes the runs' lease (``job_runs_execute``).
 
-    An authority with a run still running is left out (its marks wait for the next run), so two
-    runs never compute one authority at once. A run left running longer than the task time limit
-    (a worker stopped half-way) is first recorded as failed ("interrupted"); its values were never
-    written, and its marks are still there.
+    An authority with a run still under way is left out (its marks wait for the next run), so two
+    runs never compute one authority at once. A run whose holder is gone (its process ended: a
+    worker killed, a command or server stopped; ``qa_system.leases``) is first recorded as
+    interrupted: its values were never written, its marks are still there, and it never blocks
+    the claim.
     """
     now = _now()
     batch = uuid.uuid4()
@@ -318,16 +323,11 @@ def job_runs_start(*, kind: str, authority_ids: Iterable[int], triggered_by=None
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        JobRun.objects.filter(
-            authority_id__in=locked,
-            status=JobStatus.RUNNING,
-            started_at__lt=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT),
-        ).update(status=JobStatus.FAILED, finished_at=now, error=INTERRUPTED)
-        busy = set(
-            JobRun.objects.filter(authority_id__in=locked, status=JobStatus.RUNNING).values_list(
-                "authority_id", flat=True
-            )
+        under_way = JobRun.objects.filter(authority_id__in=locked, status=JobStatus.RUNNING)
+        job_runs_interrupt(
+            pks=leases.abandoned(under_way.values("pk", "owner", "heartbeat_at", "started_at"), now=now)
         )
+        busy = set(under_way.values_list("authority_id", flat=True))
         runs = JobRun.objects.bulk_create(
             [
                 JobRun(
@@ -335,6 +335,7 @@ def job_runs_start(*, kind: str, authority_ids: Iterable[int], triggered_by=None
                     kind=kind,
                     authority_id=authority_id,
                     started_at=now,
+                    heartbeat_at=now,
                     steps_total=steps_total(),
                     triggered_by=triggered_by,
                 )
@@ -347,6 +348,17 @@ def job_runs_start(*, kind: str, authority_ids: Iterable[int], triggered_by=None
     return runs
 
 
+def job_runs_interrupt(*, pks: list[int]) -> int:
+    """Record these runs, if still under way, as interrupted (their holder is gone); returns how
+    many were."""
+    if not pks:
+        return 0
+    logger.warning("Measure job runs %s were interrupted: their process ended before they finished", pks)
+    return JobRun.objects.filter(pk__in=pks, status=JobStatus.RUNNING).update(
+        status=JobStatus.INTERRUPTED, finished_at=_now(), error=INTERRUPTED
+    )
+
+
 def job_runs_execute(*, batch: uuid.UUID | str, measures: list[str] | None = None) -> int:
     """Do the running runs of a batch; returns the rows written. A full run recomputes
     ``measures`` only when given (and then leaves the authority's marks for the incremental job).
@@ -356,11 +368,31 @@ def job_runs_execute(*, batch: uuid.UUID | str, measures: list[str] | None = Non
     authorities), then each authority's values are written in a transaction of its own. Should a
     computation fail for the authorities together, they are done again one at a time, so that one
     authority's bad data fails only its own run. A run that fails is recorded as failed with the
-    error, and the others still run; the first error is raised at the end. Runs of the batch that
-    are no longer running (done, or recorded as interrupted) are left alone, so running a batch
-    twice does nothing the second time.
+    error, and the others still run; the first error is raised at the end.
+
+    The process takes the lease of the batch's runs that are waiting for one (claimed by
+    ``job_runs_start``) or whose holder is gone (a worker killed half-way: the task delivered again
+    does them), and renews it while it works; a run that another live process holds is left to it.
+    Runs of the batch that are no longer running (done, or recorded as interrupted) are left alone,
+    so running a batch twice does nothing the second time.
     """
-    runs = list(JobRun.objects.filter(batch=batch, status=JobStatus.RUNNING).order_by("authority_id", "pk"))
+    mine = leases.owner()
+    under_way = JobRun.objects.filter(batch=batch, status=JobStatus.RUNNING)
+    held = list(under_way.exclude(owner=mine).values("pk", "owner", "heartbeat_at", "started_at"))
+    free = set(leases.abandoned([row for row in held if row["owner"]]))
+    takeable: dict[str, list[int]] = defaultdict(list)
+    for row in held:
+        if not row["owner"] or row["pk"] in free:
+            takeable[row["owner"]].append(row["pk"])
+    for previous, pks in takeable.items():
+        # Conditional on the holder read: of two processes taking a run, one gets it.
+        under_way.filter(pk__in=pks, owner=previous).update(owner=mine, heartbeat_at=_now())
+    runs = list(under_way.filter(owner=mine).order_by("authority_id", "pk"))
+    with leases.renewing(lambda now: under_way.filter(owner=mine).update(heartbeat_at=now)):
+        return _execute_runs(runs, measures)
+
+
+def _execute_runs(runs: list[JobRun], measures: list[str] | None) -> int:
     written = 0
     failures: list[Exception] = []
     for together in _chunks(runs, TOGETHER):
@@ -385,6 +417,25 @@ def job_runs_execute(*, batch: uuid.UUID | str, measures: list[str] | None = Non
     if failures:
         raise failures[0]
     return written
+
+
+NOT_STARTED = (
+    "The job could not start: the background service was not answering. The recompute was kept "
+    "waiting, and the next incremental run does it once the service is back."
+)
+
+
+def job_runs_postpone(*, batch: uuid.UUID | str, acting_user=None) -> None:
+    """The runs of a batch that no worker could be asked to do (the broker down): recorded as
+    interrupted, and their authorities marked stale from the start, so that the incremental job
+    recomputes them once the broker is back and nothing asked for is lost."""
+    with transaction.atomic():
+        runs = JobRun.objects.filter(batch=batch, status=JobStatus.RUNNING)
+        authority_ids = list(runs.values_list("authority_id", flat=True))
+        runs.update(status=JobStatus.INTERRUPTED, finished_at=_now(), error=NOT_STARTED)
+        who = f" by {acting_user.get_username()}" if acting_user is not None else ""
+        for authority_id in authority_ids:
+            mark_stale(authority_id=authority_id, since=None, reason=f"Recompute now{who}, postponed")
 
 
 JOB_RUNS_KEPT_DAYS = 400

@@ -22,6 +22,11 @@ DEFAULT_SCHEDULES: dict[str, tuple[str, dict[str, str]]] = {
         "accounts.tasks.clear_expired_sessions",
         {"minute": "15", "hour": "2", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
     ),
+    # Imports that never reached a worker (the broker was down) or whose worker stopped half-way.
+    "Resume waiting and interrupted imports (every five minutes)": (
+        "cases.tasks.resume_imports",
+        {"minute": "*/5", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},
+    ),
     "Recompute measures (nightly)": (
         "outcomes.tasks.compute_measures",
         {"minute": "30", "hour": "3", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"},

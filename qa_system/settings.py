@@ -121,7 +121,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHE_URL = env.text("CACHE_URL")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        {
+            # Pages serve without Redis (qa_system/cache.py); one second to find out that it is down.
+            "BACKEND": "qa_system.cache.TolerantRedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -162,7 +167,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes and whitenoise serves from; scripts/test_production.sh points it at a temp dir.
+STATIC_ROOT = Path(env.text("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -203,6 +209,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.integer("CELERY_TASK_TIME_LIMIT", 30 * 60, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A broker that is down fails a page's request to queue work within about two seconds (the work
+# waits where it is recorded: qa_system/background.py) rather than hanging the page.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    # A task that a killed worker had taken is delivered again after this long; longer than any
+    # task may run, so that a task still running is never delivered twice.
+    "visibility_timeout": env.integer("CELERY_VISIBILITY_TIMEOUT", 2 * 60 * 60, minimum=5),
+    "unacked_restore_interval": 5,
+    "unacked_restore_throttle": 1,
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -263,3 +282,6 @@ QA_SUPPRESS_BELOW = 5
 # seconds old, so that a burst of changes is counted once (tasks run in-process count at once).
 QA_RECOMPUTE_DEBOUNCE_SECONDS = env.integer("QA_RECOMPUTE_DEBOUNCE_SECONDS", 60)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# A run under way (an aggregation job, an import, a report) renews its lease every quarter of this;
+# a run on another host whose lease has run out is taken as interrupted (qa_system/leases.py).
+QA_LEASE_SECONDS = env.integer("QA_LEASE_SECONDS", 60, minimum=8)

@@ -89,6 +89,9 @@ class OutcomeReport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # The lease of a generation under way (qa_system/leases.py).
+    owner = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     objects = OutcomeReportQuerySet.as_manager()
 

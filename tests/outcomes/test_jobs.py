@@ -2,6 +2,9 @@
 marks and their debounce, the tasks and the command."""
 
 import dataclasses
+import os
+import socket
+import subprocess
 import uuid
 from datetime import date, timedelta
 from io import StringIO
@@ -26,6 +29,7 @@ from outcomes.services import (
     steps_total,
 )
 from outcomes.tasks import compute_measures, refresh_measures, run_measure_jobs
+from qa_system import leases
 from tests.outcomes import builders as b
 
 pytestmark = pytest.mark.django_db
@@ -206,23 +210,95 @@ def test_the_percent_of_a_running_run():
     assert run.percent == 25
 
 
-def test_a_run_left_running_by_a_stopped_worker_is_recorded_as_interrupted(personas):
+def a_dead_process_owner() -> str:
+    """The owner of a process of this host that has ended."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return f"{socket.gethostname()}:{process.pid}:1"
+
+
+def held_run(authority, *, owner: str, heartbeat_at=None, batch=None) -> JobRun:
+    started = timezone.now() - timedelta(seconds=5)
+    return JobRun.objects.create(
+        batch=batch or uuid.uuid4(),
+        kind="full",
+        authority=authority,
+        started_at=started,
+        owner=owner,
+        heartbeat_at=heartbeat_at or started,
+    )
+
+
+def test_a_run_whose_process_ended_is_recorded_as_interrupted_and_never_blocks_the_next(personas):
     a = personas.authority_a
     b.referral(b.child(a), "2024-04-02")
-    long_ago = timezone.now() - timedelta(hours=3)
-    stale = JobRun.objects.create(batch=services.uuid.uuid4(), kind="full", authority=a, started_at=long_ago)
-    measures_compute(authority_ids=[a.pk])
+    stale = held_run(a, owner=a_dead_process_owner(), heartbeat_at=timezone.now())
+    assert measures_compute(authority_ids=[a.pk]) > 0
     stale.refresh_from_db()
-    assert stale.status == JobStatus.FAILED
-    assert stale.error.startswith("Interrupted")
+    assert stale.status == JobStatus.INTERRUPTED and stale.finished_at
+    assert "its process ended" in stale.error
     assert JobRun.objects.filter(status=JobStatus.SUCCEEDED).count() == 1
+
+
+def test_a_run_of_a_live_process_is_never_taken_however_old_its_heartbeat(personas):
+    a = personas.authority_a
+    long_ago = timezone.now() - timedelta(hours=3)
+    live = held_run(a, owner=leases.owner(), heartbeat_at=long_ago)
+    assert job_runs_start(kind=JobKind.FULL, authority_ids=[a.pk]) == []
+    live.refresh_from_db()
+    assert live.status == JobStatus.RUNNING
+
+
+@override_settings(QA_LEASE_SECONDS=60)
+def test_a_run_held_on_another_host_is_interrupted_once_its_lease_has_run_out(personas):
+    a, other = personas.authority_a, personas.authority_b
+    now = timezone.now()
+    fresh = held_run(a, owner="worker-2:41:999", heartbeat_at=now - timedelta(seconds=30))
+    expired = held_run(other, owner="worker-2:42:999", heartbeat_at=now - timedelta(seconds=61))
+    runs = job_runs_start(kind=JobKind.FULL, authority_ids=[a.pk, other.pk])
+    assert [run.authority_id for run in runs] == [other.pk]
+    fresh.refresh_from_db()
+    expired.refresh_from_db()
+    assert (fresh.status, expired.status) == (JobStatus.RUNNING, JobStatus.INTERRUPTED)
+
+
+def test_a_claimed_run_waits_for_a_worker_as_long_as_a_task_may_run(personas, settings):
+    a = personas.authority_a
+    queued = held_run(
+        a, owner="", heartbeat_at=timezone.now() - timedelta(seconds=settings.QA_LEASE_SECONDS * 3)
+    )
+    assert job_runs_start(kind=JobKind.FULL, authority_ids=[a.pk]) == []
+    JobRun.objects.filter(pk=queued.pk).update(
+        heartbeat_at=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 1)
+    )
+    assert len(job_runs_start(kind=JobKind.FULL, authority_ids=[a.pk])) == 1
+
+
+def test_a_batch_whose_process_ended_is_done_by_the_task_delivered_again(personas):
+    a = personas.authority_a
+    b.referral(b.child(a), "2024-04-02")
+    [run] = job_runs_start(kind=JobKind.FULL, authority_ids=[a.pk])
+    JobRun.objects.filter(pk=run.pk).update(owner=a_dead_process_owner(), steps_done=7)
+    assert run_measure_jobs.apply(args=[str(run.batch)]).get() == 3 * len(MEASURES)
+    run.refresh_from_db()
+    assert run.status == JobStatus.SUCCEEDED and run.owner == leases.owner()
+
+
+def test_a_batch_that_a_live_process_holds_is_left_to_it(personas):
+    a = personas.authority_a
+    b.referral(b.child(a), "2024-04-02")
+    [run] = job_runs_start(kind=JobKind.FULL, authority_ids=[a.pk])
+    JobRun.objects.filter(pk=run.pk).update(owner=f"{socket.gethostname()}:{os.getppid()}:")
+    assert job_runs_execute(batch=run.batch) == 0
+    run.refresh_from_db()
+    assert run.status == JobStatus.RUNNING and not MeasureValue.objects.exists()
 
 
 def test_an_authority_with_a_run_still_running_is_left_for_the_next_run(personas):
     a = personas.authority_a
     b.referral(b.child(a), "2024-04-02")
     mark_stale(authority_id=a.pk, since=None, reason="an import")
-    JobRun.objects.create(batch=services.uuid.uuid4(), kind="full", authority=a, started_at=timezone.now())
+    held_run(a, owner=leases.owner())
     assert job_runs_start(kind=JobKind.INCREMENTAL, authority_ids=[a.pk]) == []
     assert measures_refresh(debounce_seconds=0) == 0
     assert PendingRecompute.objects.count() == 1
