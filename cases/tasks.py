@@ -1,5 +1,7 @@
 """Background jobs for case data: each task takes ids and calls a service."""
 
+from datetime import timedelta
+
 from celery import shared_task
 
 from cases import services
@@ -12,10 +14,10 @@ def run_import(import_run_id: int) -> str:
 
 
 @shared_task(name="cases.tasks.resume_imports")
-def resume_imports() -> int:
-    """Queue again the imports whose process ended half-way and those that never reached a worker
-    (the broker was down at the upload); returns how many."""
-    waiting = services.import_runs_resume()
+def resume_imports(waiting_seconds: int = 60) -> int:
+    """Queue again the imports whose process ended half-way and those that have waited longer than
+    ``waiting_seconds`` (the broker was down at the upload); returns how many."""
+    waiting = services.import_runs_resume(waiting_for=timedelta(seconds=waiting_seconds))
     for import_run_id in waiting:
         run_import.delay(import_run_id)
     return len(waiting)

@@ -41,4 +41,9 @@ worker=$!
 trap 'kill $worker 2>/dev/null || true; wait $worker 2>/dev/null || true' EXIT
 status=0
 $PY -m pytest -m services -q --create-db -p no:xdist || status=$?
-exit $status
+kill $worker 2>/dev/null || true; wait $worker 2>/dev/null || true
+[ $status -eq 0 ] || exit $status
+
+echo "== The fault tests: workers killed with SIGKILL mid-aggregation, Redis stopped under the pages =="
+unset TEST_DATABASE_NAME
+bash scripts/test_faults.sh
