@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import cache
@@ -85,7 +85,7 @@ def is_abandoned(
     return last is None or last < now - lease()
 
 
-def abandoned(rows: Iterator | list, *, now: datetime | None = None) -> list[int]:
+def abandoned(rows: Iterable, *, now: datetime | None = None) -> list[int]:
     """The pks of the rows (objects or dicts with ``pk``, ``owner``, ``heartbeat_at`` and
     ``started_at``) whose holder is gone."""
     now = now or timezone.now()

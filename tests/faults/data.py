@@ -39,10 +39,11 @@ def generate(out: Path, *, children: int = 120) -> Path:
     return out
 
 
-def import_all(returns: Path) -> list:
+def import_all(returns):
+    """The three authorities, each with its returns imported (untyped: factories build models)."""
     authorities = [AuthorityFactory(code=code, name=f"Authority {code}") for code in CODES]
     for authority in authorities:
-        folder = returns / authority.code
+        folder = returns / str(authority.code)
         paths = sorted(folder.glob("cin_census_*.xml")) + sorted(folder.glob("ssda903_*.csv"))
         paths += sorted(folder.glob("annex_a.xlsx"))
         import_files(authority=authority, paths=paths)
