@@ -15,7 +15,7 @@ import rules
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
-from accounts.models import PLATFORM_ROLES, Authority, Membership, Role
+from accounts.models import PLATFORM_ROLES, Authority, CaseScope, Membership, Role
 
 # Roles that work within one authority.
 AUTHORITY_ROLES = frozenset(Role) - frozenset(PLATFORM_ROLES)
@@ -23,6 +23,8 @@ AUTHORITY_ROLES = frozenset(Role) - frozenset(PLATFORM_ROLES)
 CASE_ROLES = frozenset({Role.PRACTITIONER, Role.TEAM_MANAGER, Role.QA_LEAD, Role.LEADER})
 # Roles that read the whole authority's figures, not only their team's.
 AUTHORITY_WIDE_ROLES = frozenset({Role.QA_LEAD, Role.LEADER})
+# Roles that work on a team's cases: which cases they see is their authority's setting.
+TEAM_CASE_ROLES = CASE_ROLES - AUTHORITY_WIDE_ROLES
 
 
 def memberships(user) -> list[Membership]:
@@ -125,6 +127,34 @@ def may_use_admin(user) -> bool:
 
 def may_view_cases(user, authority: Authority | int | None) -> bool:
     return bool(roles(user, authority) & CASE_ROLES)
+
+
+def _sees_every_case(membership: Membership) -> bool:
+    if membership.role in AUTHORITY_WIDE_ROLES:
+        return True
+    authority = membership.authority
+    return (
+        membership.role in TEAM_CASE_ROLES
+        and authority is not None
+        and authority.practitioner_case_scope == CaseScope.AUTHORITY
+    )
+
+
+def every_case_authority_ids(user) -> set[int]:
+    """Authorities whose every case the user reads: as a QA lead or leader, or as a practitioner or
+    team manager where the authority's ``practitioner_case_scope`` is "authority"."""
+    return {m.authority_id for m in memberships(user) if m.authority_id and _sees_every_case(m)}
+
+
+def case_team_ids(user) -> set[int]:
+    """Teams whose cases the user reads as a practitioner or team manager, in the authorities whose
+    ``practitioner_case_scope`` is "team" (the default). ``Child.objects.for_user`` adds the case
+    of every audit the user takes part in."""
+    return {
+        m.team_id
+        for m in memberships(user)
+        if m.authority_id and m.team_id and m.role in TEAM_CASE_ROLES and not _sees_every_case(m)
+    }
 
 
 def may_view_authority_overview(user, authority: Authority | int | None) -> bool:

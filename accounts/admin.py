@@ -74,8 +74,8 @@ class ScopedHistoryAdmin(AuthorityScopedMixin, ObjectPermissionsModelAdminMixin,
 @admin.register(Authority)
 class AuthorityAdmin(ScopedHistoryAdmin):
     authority_path = "pk"
-    list_display = ["code", "name", "region", "sofs_started_on"]
-    list_filter = ["region"]
+    list_display = ["code", "name", "region", "sofs_started_on", "practitioner_case_scope"]
+    list_filter = ["region", "practitioner_case_scope"]
     search_fields = ["code", "name"]
 
     def get_readonly_fields(self, request, obj=None):

@@ -38,6 +38,13 @@ class Role(models.TextChoices):
     PROGRAMME = "programme", "Programme team"
 
 
+class CaseScope(models.TextChoices):
+    """Which cases an authority's practitioners and team managers see (``Authority.practitioner_case_scope``)."""
+
+    TEAM = "team", "The cases of their own team"
+    AUTHORITY = "authority", "Every case of the authority"
+
+
 # Roles held across the whole platform rather than within one authority.
 # The programme team runs the programme around the platform (workshops, the journal, the staff
 # survey waves, the knowledge library, feedback): like analysts, it never sees case data.
@@ -64,6 +71,14 @@ class Authority(models.Model):
     name = models.CharField(max_length=120)
     region = models.CharField(max_length=20, choices=Region.choices, blank=True)
     sofs_started_on = models.DateField("Signs of Safety implementation began", null=True, blank=True)
+    practitioner_case_scope = models.CharField(
+        "cases practitioners and team managers see",
+        max_length=10,
+        choices=CaseScope.choices,
+        default=CaseScope.TEAM,
+        help_text="Their own team's cases (and the case of any audit they take part in), or every case "
+        "of the authority. QA leads and leaders always see every case.",
+    )
     history = HistoricalRecords()
 
     objects = AuthorityQuerySet.as_manager()

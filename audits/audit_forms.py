@@ -282,9 +282,10 @@ class AuditStartForm(forms.Form):
     )
     due_on = forms.DateField(required=False, label="Due by", widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, authority: Authority, **kwargs):
+    def __init__(self, *args, authority: Authority, user, **kwargs):
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["child"]).queryset = Child.objects.filter(
+        # Only a case the person starting the audit may see (a team manager's team's, by default).
+        cast(forms.ModelChoiceField, self.fields["child"]).queryset = Child.objects.for_user(user).filter(
             authority=authority
         )
         staff = authority_staff(authority)

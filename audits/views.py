@@ -202,7 +202,7 @@ def start(request):
         raise PermissionDenied("QA leads and team managers start audits.")
     authority = membership.authority
     query = request.GET.get("q", "").strip()
-    form = audit_forms.AuditStartForm(request.POST or None, authority=authority)
+    form = audit_forms.AuditStartForm(request.POST or None, authority=authority, user=request.user)
     if request.method == "POST" and form.is_valid():
         audit = auditing.audit_create(
             child=form.cleaned_data["child"],
@@ -217,7 +217,7 @@ def start(request):
         )
         return redirect("audits:detail", pk=audit.pk)
     chosen = form["child"].value()
-    matches = Child.objects.filter(authority=authority).select_related("team")
+    matches = Child.objects.for_user(request.user).filter(authority=authority).select_related("team")
     if query:
         matches = matches.filter(la_child_id__icontains=query)
     elif chosen:

@@ -23,18 +23,21 @@ class CaseStatus:
 
 def case_list(
     *,
+    user,
     authority_id: int,
     team_id: int | None = None,
     status: str | None = None,
     referred_from: date | None = None,
     referred_to: date | None = None,
 ) -> QuerySet[Child]:
-    """The authority's children with what is open for each; a fixed number of queries."""
+    """The authority's children the user may see (``Child.objects.for_user``) with what is open
+    for each; a fixed number of queries."""
     open_cin = Referral.objects.filter(child=OuterRef("pk"), closure_date__isnull=True)
     open_cp = CPPlan.objects.filter(child=OuterRef("pk"), end_date__isnull=True)
     open_cla = CareEpisode.objects.filter(child=OuterRef("pk"), end_date__isnull=True)
     children = (
-        Child.objects.filter(authority_id=authority_id)
+        Child.objects.for_user(user)
+        .filter(authority_id=authority_id)
         .select_related("team")
         .annotate(
             # A subquery per child, not a GROUP BY over every referral: each is one step down the

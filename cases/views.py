@@ -32,6 +32,7 @@ def case_list(request):
     form = CaseFilterForm(request.GET or None, authority_id=authority_id)
     filters = form.cleaned_data if form.is_valid() else {}
     children = selectors.case_list(
+        user=request.user,
         authority_id=authority_id,
         team_id=filters["team"].pk if filters.get("team") else None,
         status=filters.get("status") or None,

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 def _child_a(p):
     from tests.factories import ChildFactory
 
-    return {"pk": ChildFactory(authority=p.authority_a).pk}
+    # A case of alice's team: by default a practitioner reads the cases of their own team.
+    return {"pk": ChildFactory(authority=p.authority_a, team=p.team_a).pk}
 
 
 def _import_run_a(p):

@@ -22,7 +22,7 @@ def cases(personas):
     )
     looked_after = ChildFactory(authority=p.authority_a, la_child_id="A-CLA")
     CareEpisodeFactory(child=looked_after, start_date=date(2024, 7, 1), placement="U1")
-    other = ChildFactory(authority=p.authority_b, la_child_id="B-ONLY")
+    other = ChildFactory(authority=p.authority_b, la_child_id="B-ONLY", team=p.team_b)
     ReferralFactory(child=other, referral_date=date(2024, 4, 3))
     p.cases = {"cp": open_cp, "closed": closed, "cla": looked_after, "b": other}
     return p
@@ -33,10 +33,16 @@ def ids(response):
 
 
 def test_case_list_shows_the_authoritys_children_only(cases, login):
-    response = login(cases.alice).get(reverse("cases:list"))
+    response = login(cases.leah).get(reverse("cases:list"))
     assert response.status_code == 200
     assert sorted(ids(response)) == ["A-CLA", "A-CLOSED", "A-CP"]
     assert b"B-ONLY" not in response.content
+
+
+def test_a_practitioner_lists_the_cases_of_their_team(cases, login):
+    # tests/cases/test_case_scope.py tries the authority's setting both ways.
+    response = login(cases.alice).get(reverse("cases:list"))
+    assert ids(response) == ["A-CP"]
 
 
 @pytest.mark.parametrize(
