@@ -23,30 +23,22 @@ level) and ``<key>:auditor`` (the auditor's).
 **Queries.** Four, whatever the number of audits: the audits, the items of the tools' versions,
 the adaptations' local items, and the answers; the answers are pivoted in one pass in Python.
 
-CSV and XLSX are written from the same rows (``write_csv``, ``xlsx_bytes``); the measures export
-uses the same writers.
+CSV and XLSX are written from the same rows by ``qa_system.spreadsheets`` (``write_csv``,
+``xlsx_bytes``), the writers every export uses.
 """
 
-import csv
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
-from io import BytesIO
-from typing import IO, Any
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from accounts.models import Authority
 from audits.models import Audit, AuditAnswer, ChangeKind, Item, ItemChange, ItemType, Tool, VersionStatus
-
-Cell = str | int | float | Decimal | date | None
+from qa_system.spreadsheets import Cell, Sheet
 
 AUDIT_COLUMNS = [
     "audit_id",
@@ -344,88 +336,7 @@ def answer_table(
     return pivot(audit_rows, answers, columns, include_child=include_child)
 
 
-# --- writing: CSV and XLSX from the same rows ----------------------------------------------------
-
-# Text a spreadsheet would run as a formula if it came first in a cell (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell_text(value: Cell) -> str:
-    """A cell as CSV text: empty for nothing, ISO dates, numbers as written."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _safe_text(value: Cell) -> str:
-    text = cell_text(value)
-    if isinstance(value, str) and text.startswith(FORMULA_STARTS) and not _is_number(text):
-        # A leading apostrophe keeps a spreadsheet from running free text as a formula.
-        return "'" + text
-    return text
-
-
-def write_csv(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_safe_text(value) for value in row])
-
-
-@dataclass
-class Sheet:
-    title: str
-    header: Sequence[str]
-    rows: Iterable[Sequence[Cell]]
-    widths: dict[int, float] = field(default_factory=dict)  # column index (0-based) → width
-
-
-def _xlsx_cell(sheet, value: Cell) -> Any:
-    if isinstance(value, str):
-        cell = WriteOnlyCell(sheet, value=value)
-        # Text stays text, even when it starts with "=" (openpyxl would otherwise store a formula).
-        cell.data_type = "s"
-        return cell
-    if isinstance(value, date) and not isinstance(value, datetime):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = "yyyy-mm-dd"
-        return cell
-    return value
-
-
-def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
-    """A workbook with one sheet per ``Sheet``: a bold header row, frozen, then the rows."""
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for spec in sheets:
-        sheet = workbook.create_sheet(title=spec.title[:31])
-        sheet.freeze_panes = "A2"
-        for index, width in spec.widths.items():
-            sheet.column_dimensions[get_column_letter(index + 1)].width = width
-        header = []
-        for name in spec.header:
-            cell = WriteOnlyCell(sheet, value=name)
-            cell.data_type = "s"
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
-        for row in spec.rows:
-            sheet.append([_xlsx_cell(sheet, value) for value in row])
-    out = BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+# --- writing: CSV and XLSX from the same rows (``qa_system.spreadsheets``) ------------------------
 
 
 def answer_sheets(table: AnswerTable) -> list[Sheet]:

@@ -26,10 +26,11 @@ from django.views.decorators.cache import never_cache
 
 from accounts import access
 from audits import exports
-from audits.exports import Cell, Sheet
 from audits.models import Tool
 from outcomes.periods import PeriodType
 from outcomes.selectors import EXPORT_HEADER, measure_rows
+from qa_system import spreadsheets
+from qa_system.spreadsheets import Cell, Sheet
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -94,10 +95,10 @@ def _check_format(fmt: str) -> None:
 def _download(*, name: str, fmt: str, header: list[str], rows: list[list[Cell]], sheets=None) -> HttpResponse:
     if fmt == "csv":
         out = StringIO()
-        exports.write_csv(out, header, rows)
+        spreadsheets.write_csv(out, header, rows)
         content: bytes | str = out.getvalue()
     else:
-        content = exports.xlsx_bytes(sheets or [Sheet(title="Export", header=header, rows=rows)])
+        content = spreadsheets.xlsx_bytes(sheets or [Sheet(title="Export", header=header, rows=rows)])
     filename = f"{name}-{timezone.localdate().isoformat()}.{fmt}"
     response = HttpResponse(content, content_type=FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

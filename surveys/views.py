@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts import access
 from accounts.models import Authority, Membership
+from qa_system import spreadsheets
 from surveys import selectors, services
 from surveys.forms import AnswerForm
 from surveys.models import SurveyWave, WaveParticipation
@@ -134,5 +135,6 @@ def export(request, pk: int, code: str):
     content = selectors.report_content(authority=authority, wave=wave)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{services.file_name(content, "csv")}"'
-    csv.writer(response).writerows(services.export_rows(content))
+    # Wave names, section titles and item texts are typed by people: none may run as a formula.
+    csv.writer(response).writerows(spreadsheets.safe_row(row) for row in services.export_rows(content))
     return response

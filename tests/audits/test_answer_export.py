@@ -31,6 +31,7 @@ from audits.models import (
     ItemType,
     ToolVersion,
 )
+from qa_system import spreadsheets
 from tests.audits import builders as tb
 from tests.factories import ChildFactory
 
@@ -279,7 +280,7 @@ def test_item_columns_is_pure():
 
 def test_csv_keeps_a_spreadsheet_from_running_free_text():
     out = StringIO()
-    exports.write_csv(out, ["a", "b", "c", "d"], [["=HYPERLINK(1)", -3, None, "-0.5"]])
+    spreadsheets.write_csv(out, ["a", "b", "c", "d"], [["=HYPERLINK(1)", -3, None, "-0.5"]])
     assert out.getvalue().splitlines()[1] == "'=HYPERLINK(1),-3,,-0.5"
 
 

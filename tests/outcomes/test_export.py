@@ -120,3 +120,12 @@ def test_compute_for_one_authority(wokingham):
     out = StringIO()
     call_command("compute_measures", "--authority", "873", stdout=out)
     assert out.getvalue().strip() == f"Computed {3 * len(MEASURES)} measure values for 873."
+
+
+def test_a_team_name_a_spreadsheet_would_run_is_escaped_and_nothing_else_changes(wokingham):
+    before = export()
+    wokingham.teams.update(name="=HYPERLINK(1)")
+    after = export()
+    assert "872,'=HYPERLINK(1),referrals,quarter,2024-04-01,2024-06-30,1,,1" in after
+    # Only the team's cell differs: codes, measures, dates and figures are exactly as they were.
+    assert [line.replace("'=HYPERLINK(1)", '"North, East"') for line in after] == before

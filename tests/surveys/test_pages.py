@@ -141,6 +141,19 @@ def test_the_export_is_aggregated_and_suppressed(personas, login, closed):
     assert agree[6:10] == ["0.0", "100.0", "12", "9"]
 
 
+def test_the_export_keeps_a_spreadsheet_from_running_a_wave_name(personas, login, closed):
+    plain = list(
+        csv.reader(io.StringIO(login(personas.quinn).get(_report_urls(closed, "991")[2]).content.decode()))
+    )
+    closed.name = "=HYPERLINK(1)"
+    closed.save()
+    content = login(personas.quinn).get(_report_urls(closed, "991")[2]).content.decode()
+    rows = list(csv.reader(io.StringIO(content)))
+    assert {row[1] for row in rows[1:]} == {"'=HYPERLINK(1)"}
+    # Every other cell, the figures among them, is as it was.
+    assert [row[:1] + row[2:] for row in rows] == [row[:1] + row[2:] for row in plain]
+
+
 def test_the_programme_team_sees_counts_with_small_ones_suppressed(personas, login, closed):
     small = open_wave(name="Pulse")
     respond(small, personas.authority_a, 3)

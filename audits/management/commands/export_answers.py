@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.models import Authority
 from audits import exports
 from audits.models import Tool
+from qa_system import spreadsheets
 
 
 def _date(text: str | None, option: str) -> date | None:
@@ -67,10 +68,10 @@ class Command(BaseCommand):
         table = exports.answer_table(authority=authority, tool=tool, date_from=start, date_to=end)
         if options["format"] == "xlsx":
             assert output is not None
-            output.write_bytes(exports.xlsx_bytes(exports.answer_sheets(table)))
+            output.write_bytes(spreadsheets.xlsx_bytes(exports.answer_sheets(table)))
         else:
             text = StringIO()
-            exports.write_csv(text, table.header, table.rows)
+            spreadsheets.write_csv(text, table.header, table.rows)
             if output is None:
                 self.stdout.write(text.getvalue(), ending="")
                 return

@@ -6,6 +6,9 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import Authority
 from outcomes.periods import PeriodType
 from outcomes.selectors import EXPORT_HEADER, measure_rows
+from qa_system import spreadsheets
+
+TEAM_COLUMN = EXPORT_HEADER.index("team")
 
 
 def _date(text: str, option: str) -> date:
@@ -63,4 +66,7 @@ class Command(BaseCommand):
         writer = csv.writer(self.stdout, lineterminator="\n")
         writer.writerow(EXPORT_HEADER)
         for row in measure_rows(authority_codes=codes, period_type=period_type, date_from=start, date_to=end):
+            # The spec's columns are exact: only the team's name, typed by a person, is escaped
+            # (codes, measure keys, dates and figures never start a formula and stay as they are).
+            row[TEAM_COLUMN] = spreadsheets.safe_text(row[TEAM_COLUMN])
             writer.writerow(row)
