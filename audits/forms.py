@@ -13,7 +13,7 @@ from audits.models import ChangeKind, Item, ItemChange, ItemType, Tool
 
 SMALL_TEXT = {"rows": 2, "cols": 34}
 SMALL_JSON = {"rows": 2, "cols": 26}
-NARROW_SELECT = {"style": "max-width: 13em"}
+NARROW_SELECT = {"class": "narrow-select"}  # static/css/admin.css
 
 
 class ToolForm(forms.ModelForm):
@@ -89,7 +89,7 @@ class ItemForm(forms.ModelForm):
             "options": forms.Textarea(attrs=SMALL_JSON),
             "anchors": forms.Textarea(attrs=SMALL_JSON),
             "descriptors": forms.Textarea(attrs=SMALL_JSON),
-            "order": forms.NumberInput(attrs={"style": "width: 4em"}),
+            "order": forms.NumberInput(attrs={"class": "order-input"}),
         }
 
     def clean(self):
@@ -131,7 +131,7 @@ class ItemChangeForm(forms.ModelForm):
             "descriptors": forms.Textarea(attrs=SMALL_JSON),
             "options": forms.Textarea(attrs=SMALL_JSON),
             "anchors": forms.Textarea(attrs=SMALL_JSON),
-            "order": forms.NumberInput(attrs={"style": "width: 4em"}),
+            "order": forms.NumberInput(attrs={"class": "order-input"}),
         }
 
     def __init__(self, *args, base_version: logic.VersionData | None = None, **kwargs):

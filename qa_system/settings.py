@@ -247,7 +247,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         # NONCE: django-csp puts the request's nonce here; inline scripts carry it (csp_nonce).
         "script-src": ["'self'", NONCE],
-        "style-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'", NONCE],  # no style attributes; a report page's <style> has the nonce
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],

@@ -115,10 +115,12 @@ def chart_count(content: selectors.ReportContent) -> int:
     return len(content.charted_lines) + 1
 
 
-def report_html(content: selectors.ReportContent, *, back_url: str = "") -> str:
-    """The report's HTML: for WeasyPrint, or as a web page with a link back (``back_url``)."""
+def report_html(content: selectors.ReportContent, *, back_url: str = "", csp_nonce: str = "") -> str:
+    """The report's HTML: for WeasyPrint, or as a web page with a link back (``back_url``) whose
+    style sheet carries the request's Content-Security-Policy nonce (``csp_nonce``)."""
     return render_to_string(
-        "reports/report.html", {"report": content, "for_screen": bool(back_url), "back_url": back_url}
+        "reports/report.html",
+        {"report": content, "for_screen": bool(back_url), "back_url": back_url, "csp_nonce": csp_nonce},
     )
 
 

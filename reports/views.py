@@ -134,4 +134,4 @@ def report_html(request, pk: int):
     report = _report(request, pk)
     content = services.report_content(authority=report.authority, quarter_start=report.quarter_start)
     back_url = reverse("reports:detail", args=[report.pk])
-    return HttpResponse(services.report_html(content, back_url=back_url))
+    return HttpResponse(services.report_html(content, back_url=back_url, csp_nonce=request.csp_nonce))

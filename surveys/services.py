@@ -138,10 +138,12 @@ def report_content(*, authority: Authority, wave: SurveyWave) -> selectors.Surve
     return content
 
 
-def report_html(content: selectors.SurveyReport, *, back_url: str = "") -> str:
-    """The report's HTML: for WeasyPrint, or as a web page with a link back (``back_url``)."""
+def report_html(content: selectors.SurveyReport, *, back_url: str = "", csp_nonce: str = "") -> str:
+    """The report's HTML: for WeasyPrint, or as a web page with a link back (``back_url``) whose
+    style sheet carries the request's Content-Security-Policy nonce (``csp_nonce``)."""
     return render_to_string(
-        "surveys/report.html", {"report": content, "for_screen": bool(back_url), "back_url": back_url}
+        "surveys/report.html",
+        {"report": content, "for_screen": bool(back_url), "back_url": back_url, "csp_nonce": csp_nonce},
     )
 
 

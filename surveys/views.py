@@ -117,7 +117,7 @@ def report(request, pk: int, code: str):
     wave, authority = _report_target(request, pk, code)
     content = services.report_content(authority=authority, wave=wave)
     back_url = reverse("surveys:home")
-    return HttpResponse(services.report_html(content, back_url=back_url))
+    return HttpResponse(services.report_html(content, back_url=back_url, csp_nonce=request.csp_nonce))
 
 
 @login_required
