@@ -153,6 +153,7 @@ def _import(run: ImportRun) -> ImportRun:
         file_format, importer = detect_format(head, run.filename)
         run.file_format = file_format
         with transaction.atomic():
+            _take_turn(run.authority_id)
             result = StoreResult()
             problems: list[dict[str, str]] = []
             for batch in _batches(importer, path, file_format, run.filename):
@@ -183,6 +184,25 @@ def _import(run: ImportRun) -> ImportRun:
         )
         raise
     return run
+
+
+# The namespace of the imports' advisory locks (the first of the two keys; the authority is the
+# second), so that no other advisory lock shares their keys.
+IMPORT_LOCKS = 7201
+
+
+def _take_turn(authority_id: int) -> None:
+    """Wait, inside the import's transaction, until no other import of the authority is storing;
+    the lock goes when the transaction ends. Two imports of one authority at once would write the
+    same children in different orders and deadlock (or one would wait on the other's rows half-way
+    through): they take turns, while other authorities import in parallel. An advisory lock rather
+    than the authority's row, which the measures' jobs and an edit of the authority lock too: they
+    do not wait for it. SQLite writes one transaction at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s::integer, %s::integer)", [IMPORT_LOCKS, authority_id]
+            )
 
 
 def import_runs_resume(*, waiting_for: timedelta = timedelta(minutes=1)) -> list[int]:
