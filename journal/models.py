@@ -9,8 +9,10 @@
   it from the results and the journal; the answer is kept and the hiding is in its history.
 - ``QuarterlyReflection``: an authority's achievement and challenge of a quarter, written by its
   leaders and QA leads.
-- ``Journal``: the quarterly journal, compiled when it is read from its workshop's visible answers,
-  the quarter's reflections and the headline measures (``journal.selectors``).
+- ``Journal``: the quarterly journal of the workshop's visible answers, the quarter's reflections
+  and the headline measures (``journal.selectors``). A draft is compiled whenever it is read; on
+  publication what it shows is kept in ``snapshot``, which its page and PDF are served from ever
+  after, so an answer or reflection edited or hidden later never changes a published journal.
 """
 
 from django.conf import settings
@@ -229,6 +231,13 @@ class Journal(models.Model):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    snapshot = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="What the journal showed when it was published (``selectors.snapshot_of``); "
+        "empty for a draft.",
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -237,6 +246,13 @@ class Journal(models.Model):
 
     class Meta:
         ordering = ["-quarter"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="published") | models.Q(snapshot__isnull=False),
+                name="published_journal_has_snapshot",
+                violation_error_message="A published journal keeps what it showed when published.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -1,7 +1,9 @@
 """Reads of the journal app: a workshop's results, and what a quarterly journal shows.
 
 Both read in a fixed number of queries whatever the number of answers (``RESULTS_QUERIES`` and
-``JOURNAL_QUERIES``). Answers are returned verbatim; templates escape them.
+``JOURNAL_QUERIES``). Answers are returned verbatim; templates escape them. A published journal is
+read from the snapshot stored when it was published (``snapshot_of``, ``content_from_snapshot``),
+with no query: what it shows never changes afterwards; a draft is compiled from the rows.
 
 The journal's "programme in numbers" reads stored ``MeasureValue`` rows of the quarter without
 their authority: only how many authorities have a value, the median and the middle half, and only
@@ -137,15 +139,42 @@ class NumberLine:
     direction: str
 
 
+@dataclass(frozen=True)
+class PrintedGroup:
+    """One authority's answers to a question as the journal prints them: verbatim, oldest first."""
+
+    authority: str
+    answers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PrintedQuestion:
+    """A question of the workshop outside the journal's own sections, with its answers."""
+
+    text: str
+    groups: tuple[PrintedGroup, ...]
+
+
+@dataclass(frozen=True)
+class PrintedReflection:
+    authority: str
+    achievement: str
+    challenge: str
+
+
 @dataclass
 class JournalContent:
+    """What the journal shows (its web page and its PDF): plain values, no rows, so that the same
+    content is compiled from the rows for a draft and loaded from the snapshot once published."""
+
     journal: Journal
     introduction: list[str]
-    achieved: list[AuthorityAnswers]
-    found_hard: list[AuthorityAnswers]
-    next_workshop: list[AuthorityAnswers]
-    other_questions: list[QuestionResults]
-    reflections: list[QuarterlyReflection]
+    workshop_held_on: date | None
+    achieved: list[PrintedGroup]
+    found_hard: list[PrintedGroup]
+    next_workshop: list[PrintedGroup]
+    other_questions: list[PrintedQuestion]
+    reflections: list[PrintedReflection]
     numbers: list[NumberLine]
     benchmark_minimum: int = presentation.BENCHMARK_MINIMUM
 
@@ -199,8 +228,24 @@ def programme_numbers(quarter: date) -> list[NumberLine]:
 
 
 def journal_content(journal: Journal) -> JournalContent:
-    """What the journal shows, for its web page and its PDF (``JOURNAL_QUERIES`` queries, with the
-    journal read with its workshop)."""
+    """What the journal shows: a published journal what it showed when published (its snapshot,
+    no query); a draft compiled now from the rows (``compile_content``)."""
+    if journal.is_published:
+        return content_from_snapshot(journal, journal.snapshot)
+    return compile_content(journal)
+
+
+def _printed(answers: list[PollAnswer]) -> list[PrintedGroup]:
+    return [
+        PrintedGroup(authority=group.authority, answers=tuple(answer.text for answer in group.answers))
+        for group in _grouped(answers)
+    ]
+
+
+def compile_content(journal: Journal) -> JournalContent:
+    """The journal compiled from the rows as they are now: the workshop's visible answers (but the
+    questions left out), the quarter's reflections and the headline measures
+    (``JOURNAL_QUERIES`` queries, with the journal read with its workshop)."""
     left_out = set(journal.left_out.values_list("pk", flat=True))
     questions = (
         [q for q in journal.workshop.questions.all() if q.pk not in left_out] if journal.workshop else []
@@ -209,26 +254,142 @@ def journal_content(journal: Journal) -> JournalContent:
     for answer in _answers([q.pk for q in questions]).filter(hidden=False):
         by_question[answer.question_id].append(answer)
 
-    def section(key: str) -> list[AuthorityAnswers]:
-        answers = [a for q in questions if q.item_key == key for a in by_question[q.pk]]
-        return _grouped(answers)
+    def section(key: str) -> list[PrintedGroup]:
+        return _printed([a for q in questions if q.item_key == key for a in by_question[q.pk]])
 
-    reflections = list(
-        QuarterlyReflection.objects.filter(quarter=journal.quarter).select_related("authority")
-    )
+    reflections = QuarterlyReflection.objects.filter(quarter=journal.quarter).select_related("authority")
     return JournalContent(
         journal=journal,
         introduction=paragraphs(journal.introduction),
+        workshop_held_on=journal.workshop.held_on if journal.workshop else None,
         achieved=section(ACHIEVEMENT_KEY),
         found_hard=section(CHALLENGE_KEY),
         next_workshop=section(NEXT_WORKSHOP_KEY),
         other_questions=[
-            QuestionResults(q, _grouped(by_question[q.pk]))
+            PrintedQuestion(text=q.text, groups=tuple(_printed(by_question[q.pk])))
             for q in questions
             if q.item_key not in SECTION_KEYS and by_question[q.pk]
         ],
-        reflections=sorted(reflections, key=lambda r: r.authority.name),
+        reflections=sorted(
+            (
+                PrintedReflection(
+                    authority=r.authority.name, achievement=r.achievement, challenge=r.challenge
+                )
+                for r in reflections
+            ),
+            key=lambda r: r.authority,
+        ),
         numbers=programme_numbers(journal.quarter),
+    )
+
+
+# --- the published journal's snapshot ---------------------------------------------------------------
+# JSON of the content (``snapshot_of``), read back by a loader that checks every field's type
+# (``content_from_snapshot``): a snapshot that is not what this code wrote is an error, never a page
+# with parts missing. ``SNAPSHOT_VERSION`` changes if the shape ever does.
+
+SNAPSHOT_VERSION = 1
+
+
+class SnapshotError(ValueError):
+    """The stored snapshot does not have the shape ``snapshot_of`` writes."""
+
+
+def _group_json(group: PrintedGroup) -> dict:
+    return {"authority": group.authority, "answers": list(group.answers)}
+
+
+def snapshot_of(content: JournalContent) -> dict:
+    """The content as JSON-ready values, to store on publication."""
+    return {
+        "version": SNAPSHOT_VERSION,
+        "introduction": list(content.introduction),
+        "workshop_held_on": content.workshop_held_on.isoformat() if content.workshop_held_on else None,
+        "achieved": [_group_json(g) for g in content.achieved],
+        "found_hard": [_group_json(g) for g in content.found_hard],
+        "next_workshop": [_group_json(g) for g in content.next_workshop],
+        "other_questions": [
+            {"text": q.text, "groups": [_group_json(g) for g in q.groups]} for q in content.other_questions
+        ],
+        "reflections": [
+            {"authority": r.authority, "achievement": r.achievement, "challenge": r.challenge}
+            for r in content.reflections
+        ],
+        "numbers": [
+            {
+                "key": line.key,
+                "name": line.name,
+                "authorities": line.authorities,
+                "median": line.median,
+                "middle_half": line.middle_half,
+                "direction": line.direction,
+            }
+            for line in content.numbers
+        ],
+        "benchmark_minimum": content.benchmark_minimum,
+    }
+
+
+def _field(data: object, key: str, kind: type | tuple[type, ...]):
+    if not isinstance(data, dict) or key not in data:
+        raise SnapshotError(f"The journal's snapshot has no {key!r}.")
+    value = data[key]
+    # bool is an int in Python, never a count here.
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        raise SnapshotError(f"The journal's snapshot has a {type(value).__name__} for {key!r}.")
+    return value
+
+
+def _texts(data: object, key: str) -> list[str]:
+    values = _field(data, key, list)
+    if not all(isinstance(value, str) for value in values):
+        raise SnapshotError(f"The journal's snapshot has something other than text in {key!r}.")
+    return values
+
+
+def _groups(data: object, key: str) -> list[PrintedGroup]:
+    return [
+        PrintedGroup(authority=_field(raw, "authority", str), answers=tuple(_texts(raw, "answers")))
+        for raw in _field(data, key, list)
+    ]
+
+
+def content_from_snapshot(journal: Journal, data: object) -> JournalContent:
+    """The content a published journal showed, read back from ``snapshot_of``'s JSON."""
+    if _field(data, "version", int) != SNAPSHOT_VERSION:
+        raise SnapshotError(f"The journal's snapshot is of another version than {SNAPSHOT_VERSION}.")
+    held_on = _field(data, "workshop_held_on", (str, type(None)))
+    return JournalContent(
+        journal=journal,
+        introduction=_texts(data, "introduction"),
+        workshop_held_on=date.fromisoformat(held_on) if held_on else None,
+        achieved=_groups(data, "achieved"),
+        found_hard=_groups(data, "found_hard"),
+        next_workshop=_groups(data, "next_workshop"),
+        other_questions=[
+            PrintedQuestion(text=_field(raw, "text", str), groups=tuple(_groups(raw, "groups")))
+            for raw in _field(data, "other_questions", list)
+        ],
+        reflections=[
+            PrintedReflection(
+                authority=_field(raw, "authority", str),
+                achievement=_field(raw, "achievement", str),
+                challenge=_field(raw, "challenge", str),
+            )
+            for raw in _field(data, "reflections", list)
+        ],
+        numbers=[
+            NumberLine(
+                key=_field(raw, "key", str),
+                name=_field(raw, "name", str),
+                authorities=_field(raw, "authorities", int),
+                median=_field(raw, "median", str),
+                middle_half=_field(raw, "middle_half", str),
+                direction=_field(raw, "direction", str),
+            )
+            for raw in _field(data, "numbers", list)
+        ],
+        benchmark_minimum=_field(data, "benchmark_minimum", int),
     )
 
 

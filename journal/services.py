@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts import access
 from accounts.models import Authority
 from audits.models import Item, ToolVersion, VersionStatus
+from journal import selectors
 from journal.models import (
     CODE_ALPHABET,
     CODE_LENGTH,
@@ -373,6 +374,10 @@ def journal_update(
     """The editor's changes: title, introduction, the workshop and the questions left out (only
     questions of that workshop)."""
     _editor(acting_user)
+    if journal.is_published:
+        raise ValidationError(
+            "This journal is published: it keeps what it showed on the day it was published."
+        )
     title = (title or "").strip()
     if not title:
         raise ValidationError({"title": "Give the journal a title."})
@@ -390,11 +395,14 @@ def journal_update(
 
 @transaction.atomic
 def journal_publish(*, journal: Journal, acting_user) -> Journal:
-    """Publish the journal to everyone in the programme's authorities."""
+    """Publish the journal to everyone in the programme's authorities, with a snapshot of what it
+    shows now: its page and PDF are served from the snapshot ever after, so an answer or reflection
+    edited or hidden later, or a measure computed again, never changes a published journal."""
     _editor(acting_user)
     journal = Journal.objects.select_for_update().get(pk=journal.pk)
     if journal.status == JournalStatus.PUBLISHED:
         raise ValidationError("This journal is already published.")
+    journal.snapshot = selectors.snapshot_of(selectors.compile_content(journal))
     journal.status = JournalStatus.PUBLISHED
     journal.published_at = _now()
     journal.published_by = acting_user
@@ -415,7 +423,8 @@ def journal_html(content, *, back_url: str = "") -> str:
 
 
 def journal_pdf(content) -> RenderedPdf:
-    """The journal as a PDF, rendered on request (not stored: it is compiled from live rows)."""
+    """The journal as a PDF, rendered on request from its content (a published journal's snapshot,
+    so the PDF never changes either; a draft's rows as they are now)."""
     return pdf_from_html(journal_html(content))
 
 

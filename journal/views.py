@@ -450,6 +450,9 @@ def journal_detail(request, pk: int):
 def journal_edit(request, pk: int):
     _require(access.may_edit_journal(request.user), "The journal is edited by the programme team.")
     journal = _journal(request, pk)
+    if journal.is_published:
+        messages.error(request, "This journal is published: it keeps what it showed when it was published.")
+        return redirect("journal:detail", pk=journal.pk)
     form = JournalForm(request.POST or None, journal=journal)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
