@@ -45,6 +45,7 @@ from audits.models import (
     VersionStatus,
 )
 from audits.xlsform import xlsform_to_draft
+from qa_system.uploads import Limit, limit_uploads
 
 
 def acting_authority(request) -> Authority | None:
@@ -132,10 +133,15 @@ class AuditsAdmin(ObjectPermissionsModelAdminMixin, SimpleHistoryAdmin):
             raise PermissionDenied
         return view(request, obj)
 
-    def object_url(self, name: str, view):
+    def object_url(self, name: str, view, *, upload_max_bytes: Limit | None = None):
+        """The URL of ``view`` on one row; ``upload_max_bytes``: the view takes a file of up to so
+        many bytes, refused while it is received (``qa_system.uploads``)."""
+
         def wrapped(request, object_id):
             return self.object_view(request, object_id, view)
 
+        if upload_max_bytes is not None:
+            wrapped = limit_uploads(upload_max_bytes)(wrapped)
         info = (self.opts.app_label, self.opts.model_name)
         return path(
             f"<path:object_id>/{name}/",
@@ -259,7 +265,11 @@ class ToolAdmin(AuditsAdmin):
             self.object_url("new-version", self.new_version_view),
             self.object_url("adapt", self.adapt_view),
             self.object_url("adopt", self.adopt_view),
-            self.object_url("import-xlsform", self.import_xlsform_view),
+            self.object_url(
+                "import-xlsform",
+                self.import_xlsform_view,
+                upload_max_bytes=lambda: XLSFormImportForm.MAX_BYTES,
+            ),
             *super().get_urls(),
         ]
 

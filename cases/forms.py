@@ -1,6 +1,8 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 
 from accounts.models import Team
 from cases.selectors import CaseStatus
@@ -34,6 +36,10 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        returns = self.fields["returns"]
+        returns.help_text = (
+            f"{returns.help_text} Up to {filesizeformat(settings.QA_IMPORT_MAX_BYTES)} in one upload."
+        )
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.add_input(Submit("submit", "Import"))

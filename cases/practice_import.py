@@ -75,14 +75,15 @@ What happens
   ``recorded_by`` of the rows stored or changed.
 """
 
+import codecs
 import csv
 import io
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -113,6 +114,9 @@ from cases.models import (
 )
 from cases.practice import participants_clean
 
+if TYPE_CHECKING:
+    from _csv import _reader
+
 REQUIRED_COLUMNS = ("child_id", "record_type", "date")
 COLUMN_ALIASES = {"ref": "danger_statement_ref", "la_child_id": "child_id", "type": "record_type"}
 RECORD_TYPES = (
@@ -128,6 +132,8 @@ CHILD_ID_MAX = 40
 RELATIONSHIP_MAX = 80
 ROLE_MAX = 200
 CHUNK = 2000
+# The export is read a block at a time (its rows are parsed as they are read), never whole.
+READ_BYTES = 64 * 1024
 CONFERENCE_KINDS = {
     "initial": "initial",
     "review": "review",
@@ -197,13 +203,40 @@ class PracticeImportResult:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> str:
-    if b"\x00" in data[:4096]:
+def _size(handle: IO[bytes]) -> int:
+    position = handle.tell()
+    size = handle.seek(0, io.SEEK_END)
+    handle.seek(position)
+    return size
+
+
+def _blocks(handle: IO[bytes]) -> Iterator[bytes]:
+    handle.seek(0)
+    return iter(lambda: handle.read(READ_BYTES), b"")
+
+
+def _encoding(handle: IO[bytes]) -> tuple[str, str]:
+    """The encoding and error handling to read the file with: UTF-8 (its byte order mark dropped)
+    when all of it is UTF-8, else Windows-1252, which reads any bytes. Decided on the whole file, read
+    a block at a time (once more as Windows-1252 when it is not UTF-8). Rejects a binary file and
+    one with nothing but white space."""
+    handle.seek(0)
+    if b"\x00" in handle.read(4096):
         raise FileRejected("The file is not a CSV text file.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    for encoding, errors in (("utf-8-sig", "strict"), ("cp1252", "replace")):
+        decoder = codecs.getincrementaldecoder(encoding)(errors)
+        blank = True
+        try:
+            for block in _blocks(handle):
+                blank = not decoder.decode(block).strip() and blank
+            blank = not decoder.decode(b"", final=True).strip() and blank
+        except UnicodeDecodeError:
+            continue
+        if blank:
+            raise FileRejected("The file is empty.")
+        handle.seek(0)
+        return encoding, errors
+    raise AssertionError("Windows-1252 with replacement decodes any bytes.")
 
 
 def _text(row: dict[str, str], name: str) -> str | None:
@@ -339,13 +372,19 @@ PARSERS: dict[str, Callable[[dict[str, str], date], tuple[tuple, dict[str, Any]]
 }
 
 
-def parse(data: bytes, filename: str) -> Parsed:
-    """The usable rows of the file and a problem for each row that cannot be used; raises
-    ``FileRejected`` when the file cannot be read as this layout at all."""
-    text = _decode(data)
-    if not text.strip():
-        raise FileRejected("The file is empty.")
-    reader = csv.reader(io.StringIO(text, newline=""))
+def parse(handle: IO[bytes], filename: str) -> Parsed:
+    """The usable rows of the file (open in binary mode, seekable), and a problem for each row that
+    cannot be used; raises ``FileRejected`` when the file cannot be read as this layout at all. The
+    file is read as a stream, row by row; it is left open."""
+    encoding, errors = _encoding(handle)
+    text = io.TextIOWrapper(handle, encoding=encoding, errors=errors, newline="")
+    try:
+        return _parse_rows(csv.reader(text), filename)
+    finally:
+        text.detach()  # closing the reader must not close the caller's file
+
+
+def _parse_rows(reader: "_reader", filename: str) -> Parsed:
     try:
         header = next(reader)
     except csv.Error as error:
@@ -483,15 +522,29 @@ def _upsert(
 
 @transaction.atomic
 def practice_import(
-    *, authority: Authority, data: bytes, filename: str, acting_user=None
+    *,
+    authority: Authority,
+    filename: str,
+    file: IO[bytes] | None = None,
+    data: bytes | None = None,
+    acting_user=None,
 ) -> PracticeImportResult:
     """Import one practice-record export into ``authority``: every usable row stored or updated in
-    one transaction, every other row listed as a problem (see the module docstring)."""
-    if len(data) > settings.QA_IMPORT_MAX_BYTES:
+    one transaction, every other row listed as a problem (see the module docstring). The export is
+    ``file``, open in binary mode and seekable, read a block at a time (it stays open), or ``data``,
+    its bytes."""
+    if file is not None and data is None:
+        handle = file
+    elif file is None and data is not None:
+        handle = io.BytesIO(data)
+    else:
+        raise TypeError("practice_import takes the export as file or as data.")
+    size = _size(handle)
+    if size > settings.QA_IMPORT_MAX_BYTES:
         raise FileRejected(
-            f"The file is {len(data):,} bytes; the limit is {settings.QA_IMPORT_MAX_BYTES:,} bytes."
+            f"The file is {size:,} bytes; the limit is {settings.QA_IMPORT_MAX_BYTES:,} bytes."
         )
-    parsed = parse(data, filename)
+    parsed = parse(handle, filename)
     result = PracticeImportResult(filename, problems=list(parsed.problems))
 
     wanted = sorted({row.child for row in parsed.rows})

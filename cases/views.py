@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -12,6 +13,7 @@ from cases.forms import CaseFilterForm, UploadForm
 from cases.models import Child, ImportRun, ImportStatus
 from cases.tasks import run_import
 from fidelity.models import RubricLevel
+from qa_system.uploads import limit_uploads
 
 PAGE_SIZE = 50
 STANDARD_RUBRIC = "sofs-case-practice"
@@ -73,6 +75,7 @@ def _level_labels() -> dict[int, str]:
 
 
 @login_required
+@limit_uploads(lambda: settings.QA_IMPORT_MAX_BYTES, several=True)
 def import_list(request):
     authority_id = _authority_id(
         request, access.may_view_authority_overview, "Imports are for QA leads and leaders."

@@ -14,7 +14,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts import access
 from accounts.admin import ReadOnlyAdminMixin, ScopedAdmin, managed_authorities
 from accounts.models import Role
-from knowledge.models import KnowledgeAccess, Resource
+from knowledge.models import MAX_FILE_BYTES, KnowledgeAccess, Resource
+from qa_system.uploads import UploadLimitAdminMixin
 
 
 def _local_only(request) -> bool:
@@ -23,7 +24,8 @@ def _local_only(request) -> bool:
 
 
 @admin.register(Resource)
-class ResourceAdmin(ObjectPermissionsModelAdminMixin, SimpleHistoryAdmin):
+class ResourceAdmin(UploadLimitAdminMixin, ObjectPermissionsModelAdminMixin, SimpleHistoryAdmin):
+    upload_max_bytes = MAX_FILE_BYTES
     list_display = ["title", "kind", "authority", "is_published", "updated_at"]
     list_filter = ["kind", "is_published", "rubric_elements", "nodes"]
     list_select_related = ["authority"]

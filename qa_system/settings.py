@@ -157,7 +157,14 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 AXES_FAILURE_LIMIT = env.integer("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env.integer("AXES_COOLOFF_MINUTES", 30, minimum=1))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# One person's wrong passwords pause that account from that address only: neither the account
+# everywhere nor everyone behind the same proxy or office network.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The proxies in front of the platform (docker/: the TLS proxy, so 1); 0 takes REMOTE_ADDR and
+# ignores X-Forwarded-For. qa_system.client_address reads it; it stands in for django-axes'
+# AXES_IPWARE_* settings, which take effect only with django-ipware installed.
+TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "qa_system.client_address.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 
@@ -276,6 +283,12 @@ if SENTRY_DSN:
 # --- The platform's own settings ------------------------------------------------------------
 # Files larger than this are refused before parsing (statutory returns are a few MB at most).
 QA_IMPORT_MAX_BYTES = env.integer("QA_IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
+# Uploads: each page that takes files refuses them past its own limit while they are received
+# (qa_system/uploads.py; the returns together up to QA_IMPORT_MAX_BYTES). A file is held in memory
+# up to 1 MB and in a temporary file beyond, so that the web threads hold little memory at once; a
+# form's other fields may take Django's default of 2.5 MB.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Counts and numerators from 1 to this value are shown as "fewer than 5" on screens and in PDFs.
 QA_SUPPRESS_BELOW = 5
 # With a worker, the incremental recompute waits until an authority's latest change is this many

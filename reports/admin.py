@@ -7,11 +7,16 @@ from django.contrib import admin
 from accounts import access
 from accounts.admin import ReadOnlyAdminMixin, ScopedAdmin, ScopedHistoryAdmin
 from accounts.models import Role
+from qa_system.uploads import UploadLimitAdminMixin
 from reports.models import OutcomeReport, ReportBranding
+
+# The logo is inlined in every report page and PDF; a logo is tens of kilobytes, so 2 MB is ample.
+LOGO_MAX_BYTES = 2 * 1024 * 1024
 
 
 @admin.register(ReportBranding)
-class ReportBrandingAdmin(ScopedHistoryAdmin):
+class ReportBrandingAdmin(UploadLimitAdminMixin, ScopedHistoryAdmin):
+    upload_max_bytes = LOGO_MAX_BYTES
     list_display = ["authority", "primary_colour", "accent_colour"]
     list_select_related = ["authority"]
     fields = ["authority", "logo", "primary_colour", "accent_colour", "introduction"]

@@ -5,6 +5,7 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.test import override_settings
 from django.urls import reverse
 
 from tests.factories import PASSWORD
@@ -31,6 +32,79 @@ def test_lockout_after_repeated_failures(personas, client):
     again = _attempt(client, "alice", PASSWORD)
     assert again.status_code == 429
     assert b"Too many failed sign-ins" in again.content
+
+
+PROXY = "10.0.0.2"  # the TLS proxy: every request reaches the platform from it
+X, Y = "203.0.113.7", "198.51.100.20"
+
+
+def _through_proxy(client, username, password, *, client_address, forwarded=None):
+    """A sign-in through the proxy, which appends the address it received the request from to
+    whatever X-Forwarded-For the client sent."""
+    header = f"{forwarded}, {client_address}" if forwarded else client_address
+    return client.post(
+        reverse("login"),
+        {"username": username, "password": password},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=header,
+    )
+
+
+def _fail_until_locked(client, username, client_address):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert _through_proxy(client, username, "wrong", client_address=client_address).status_code == 200
+    assert _through_proxy(client, username, "wrong", client_address=client_address).status_code == 429
+
+
+@override_settings(TRUSTED_PROXY_COUNT=1)
+def test_behind_the_proxy_failures_lock_that_account_at_that_address_only(personas, client):
+    _fail_until_locked(client, "alice", X)
+    locked = _through_proxy(client, "alice", PASSWORD, client_address=X)
+    assert locked.status_code == 429
+    # Alice elsewhere, and Bob behind the same proxy at the same address, still sign in.
+    assert _through_proxy(client, "alice", PASSWORD, client_address=Y).status_code == 302
+    client.logout()
+    assert _through_proxy(client, "bob", PASSWORD, client_address=X).status_code == 302
+
+
+@override_settings(TRUSTED_PROXY_COUNT=1)
+def test_behind_the_proxy_a_forged_header_does_not_change_the_address(personas, client):
+    _fail_until_locked(client, "alice", X)
+    # The client's own X-Forwarded-For entries stand left of the one the proxy wrote.
+    again = _through_proxy(client, "alice", PASSWORD, client_address=X, forwarded=Y)
+    assert again.status_code == 429
+
+
+@override_settings(TRUSTED_PROXY_COUNT=0)
+def test_without_a_trusted_proxy_the_forwarded_header_is_ignored(personas, client):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            reverse("login"),
+            {"username": "alice", "password": "wrong"},
+            REMOTE_ADDR=X,
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{_}",  # a new address each time: no escape
+        )
+    escape = client.post(
+        reverse("login"), {"username": "alice", "password": PASSWORD}, REMOTE_ADDR=X, HTTP_X_FORWARDED_FOR=Y
+    )
+    assert escape.status_code == 429
+    # Alice from another REMOTE_ADDR is not locked.
+    other = client.post(reverse("login"), {"username": "alice", "password": PASSWORD}, REMOTE_ADDR=Y)
+    assert other.status_code == 302
+
+
+def test_the_locked_out_page_says_what_happened_and_what_to_do(personas, client):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _attempt(client, "alice", "wrong")
+    page = _attempt(client, "alice", PASSWORD)
+    assert page.status_code == 429
+    text = " ".join(page.content.decode().split())
+    assert "Too many failed sign-ins" in text
+    assert (
+        f"After {settings.AXES_FAILURE_LIMIT} wrong passwords, signing in to this account from this device "
+        f"or network is paused for {settings.AXES_COOLOFF_TIME.total_seconds() / 60:.0f} minutes." in text
+    )
+    assert "ask your QA lead to unlock it" in text
 
 
 def test_sessions_expire_after_inactivity():

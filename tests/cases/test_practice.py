@@ -1,5 +1,6 @@
 """The Signs of Safety practice record: services, selectors, the CSV import, the pages."""
 
+import io
 from datetime import date
 
 import pytest
@@ -18,7 +19,7 @@ from cases.models import (
     SafetyPlan,
     Scaling,
 )
-from cases.practice_import import practice_import
+from cases.practice_import import READ_BYTES, practice_import
 from tests.factories import ChildFactory
 
 pytestmark = pytest.mark.django_db
@@ -433,6 +434,60 @@ def test_the_import_command(personas, import_children, tmp_path, capsys):
     with pytest.raises(SystemExit) as exited:
         call_command("import_practice", "--authority", "991", str(bad))
     assert exited.value.code == 1
+
+
+class RecordedReads(io.BytesIO):
+    """A file that records how many bytes each read asked for and the most one gave."""
+
+    def __init__(self, data: bytes):
+        super().__init__(data)
+        self.asked: list[int | None] = []
+        self.largest = 0
+
+    def _note(self, size, chunk: bytes) -> bytes:
+        self.asked.append(size)
+        self.largest = max(self.largest, len(chunk))
+        return chunk
+
+    def read(self, size=-1):
+        return self._note(size, super().read(size))
+
+    def read1(self, size=-1):
+        return self._note(size, super().read1(size))
+
+
+def test_a_large_export_is_read_a_block_at_a_time(personas, import_children):
+    rationale = "the network has kept to the plan every week since May"
+    rows = GOOD + [f"X{n},scaling,2024-05-02,,,,,worker,{n % 11},,,,,,," for n in range(40_000)]
+    data = (
+        HEADER.replace("participants", "participants,rationale")
+        + "\n".join(f"{row},{rationale}" for row in rows)
+        + "\n"
+    ).encode()
+    assert len(data) > 3_000_000
+    export = RecordedReads(data)
+    result = practice_import(authority=personas.authority_a, file=export, filename="big.csv")
+    assert all(size is not None and 0 < size <= READ_BYTES for size in export.asked)
+    assert export.largest <= READ_BYTES
+    assert not export.closed  # the caller's file
+    assert (result.stored, result.rejected) == (9, 40_000)
+    # Line numbers as before: the header is line 1, the good rows 2-10, the unknown children after.
+    assert (result.problems[0].where, result.problems[-1].where) == ("line 11", "line 40010")
+    assert result.problems[-1].child == "X39999"
+
+
+def test_windows_1252_is_recognised_past_the_first_block(personas, import_children):
+    filler = [f"X{n},map,2024-05-02,,,,,,,,,,,,," for n in range(READ_BYTES // 20)]
+    data = csv_bytes(filler) + b'A1,danger_statement,2024-05-02,,DS1,"Caf\xe9 fights",,,,,,,,,,\n'
+    assert data.index(b"\xe9") > READ_BYTES
+    result = practice_import(authority=personas.authority_a, data=data, filename="p.csv")
+    assert result.stored == 1
+    assert DangerStatement.objects.get().statement == "Caf\u00e9 fights"
+
+
+def test_the_export_is_given_once(personas):
+    with pytest.raises(TypeError, match="as file or as data"):
+        practice_import(authority=personas.authority_a, filename="p.csv")
 
 
 # --- pages ---------------------------------------------------------------------------------------

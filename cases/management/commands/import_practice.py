@@ -36,9 +36,10 @@ class Command(BaseCommand):
             if acting_user is None:
                 raise CommandError(f"No user is called {user!r}.")
         try:
-            result = practice_import(
-                authority=found, data=file.read_bytes(), filename=file.name, acting_user=acting_user
-            )
+            with file.open("rb") as handle:  # read as it is parsed, a block at a time
+                result = practice_import(
+                    authority=found, file=handle, filename=file.name, acting_user=acting_user
+                )
         except FileRejected as rejection:
             self.stdout.write(f"{file.name}: rejected: {rejection}")
             raise SystemExit(1) from None
