@@ -10,7 +10,7 @@ REDIS_URL ?= redis://127.0.0.1:6379/0
 # Debian packages WeasyPrint needs (Pango, HarfBuzz subsetting, a font), pdftotext for the PDF tests.
 DEBIAN_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 
-.PHONY: help install demo demo-data serve test lint test-services bench clean
+.PHONY: help install demo demo-data serve test lint test-services test-production bench clean
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ lint: install  ## ruff, ruff format --check and mypy
 
 test-services: install  ## Run the suite on PostgreSQL and Redis, then the real-worker tests against a Celery worker
 	bash scripts/test_services.sh
+
+test-production: install  ## Serve the production configuration (DEBUG off, collectstatic, gunicorn) and request every role's pages
+	bash scripts/test_production.sh
 
 bench: install  ## Benchmark on PostgreSQL (SCALE=full: 153 authorities x 2,000 children); writes bench/results/ and docs/benchmarks.md
 	$(PY) -m bench --scale $(or $(SCALE),quick)

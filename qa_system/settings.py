@@ -187,6 +187,8 @@ STORAGES = {
         )
     },
 }
+# Source maps (static/vendor/, fetched with the files that name them): whitenoise knows no type for .map.
+WHITENOISE_MIMETYPES = {".map": "application/json"}
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.text("MEDIA_ROOT") or BASE_DIR / "media")
 

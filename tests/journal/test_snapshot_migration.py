@@ -22,7 +22,9 @@ def _migrate(targets) -> None:
     executor.migrate(targets)
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush that ends a transactional test would otherwise leave later tests
+# (and this one, after another transactional test) without the rows that migrations load.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_journals_published_before_get_their_snapshot(personas):
     made = builders.workshop(personas, status=WorkshopStatus.DRAFT)
     extra = services.question_add(workshop=made, text="Anything else?", acting_user=personas.pam)
