@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -13,6 +14,7 @@ from cases.forms import CaseFilterForm, UploadForm
 from cases.models import Child, ImportRun, ImportStatus
 from cases.tasks import run_import
 from fidelity.models import RubricLevel
+from qa_system import background
 from qa_system.uploads import limit_uploads
 
 PAGE_SIZE = 50
@@ -97,8 +99,15 @@ def import_list(request):
                     )
                     for upload in form.cleaned_data["returns"]
                 ]
-                for run in runs:
-                    transaction.on_commit(lambda pk=run.pk: run_import.delay(pk))
+            # Committed: a worker can read the runs. A broker that is down loses nothing: the runs
+            # wait, and the job that resumes imports queues them once it is back.
+            queued = [background.start(run_import, run.pk) for run in runs]
+            if not all(queued):
+                messages.warning(
+                    request,
+                    "Your files are saved and waiting. The background service is not answering just now, "
+                    "so the import starts on its own as soon as it is back: nothing needs uploading again.",
+                )
             ids = ",".join(str(run.pk) for run in runs)
             return redirect(f"{reverse('cases:import_progress')}?runs={ids}")
     return render(
