@@ -7,6 +7,7 @@ needs no variables beyond ``DEBUG=true``; production sets ``SECRET_KEY``, ``DATA
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
@@ -119,7 +120,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = env.text("CACHE_URL")
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": (
         {
             # Pages serve without Redis (qa_system/cache.py); one second to find out that it is down.

@@ -95,7 +95,7 @@ def test_htmx_is_told_not_to_add_its_indicator_style_element(personas, login):
 
 
 def template_files() -> list[Path]:
-    folders = [Path(folder) for config in settings.TEMPLATES for folder in config["DIRS"]]
+    folders = [Path(folder) for config in settings.TEMPLATES for folder in config["DIRS"]]  # type: ignore[attr-defined]
     folders += [path for path in ROOT.glob("*/templates") if path.is_dir()]
     return sorted(
         path
@@ -192,7 +192,7 @@ def site(personas):
     return p
 
 
-def pages(p) -> list[tuple[str, str]]:
+def pages(p) -> list[tuple[str | None, str]]:
     """(persona, path) of the pages each role reads most; no persona for the family's link page."""
     audit, job, report = p.audit.pk, p.job.pk, p.report.pk
     return [
