@@ -29,6 +29,16 @@ RATING_LABELS = {
     "auditor_level": "Auditor",
     "agreed_level": "Agreed",
 }
+# Each answer field in words, as a conflict names the part of the item that was changed.
+FIELD_LABELS = {
+    "self_level": "the practitioner's rating",
+    "auditor_level": "the auditor's rating",
+    "agreed_level": "the agreed rating",
+    "disagreement": "both views and why",
+    "evidence": "the evidence",
+    "value": "the answer",
+}
+CONSENT_LABELS = cast(list, Audit._meta.get_field("family_consent").choices)
 # The three columns of the audit conversation, and the appreciative question, by their stable keys.
 NARRATIVE_KEYS = ("what-working-well", "what-worried-about", "what-needs-to-happen")
 APPRECIATIVE_KEY = "proudest"
@@ -309,7 +319,7 @@ class MoveForm(forms.Form):
 
 class ConsentForm(forms.Form):
     consent = forms.ChoiceField(
-        choices=cast(list, Audit._meta.get_field("family_consent").choices),
+        choices=CONSENT_LABELS,
         widget=forms.RadioSelect(attrs={"class": "btn-check"}),
         label="Family consent to give feedback",
     )
@@ -320,3 +330,13 @@ class ConsentForm(forms.Form):
         max_length=MAX_TEXT,
         help_text="Why consent was not asked or was declined.",
     )
+    # The consent and note as the page showed them: a consent recorded by someone else since is
+    # not overwritten (audits.auditing.consent_record).
+    consent_was = forms.CharField(required=False, widget=forms.HiddenInput)
+    note_was = forms.CharField(required=False, widget=forms.HiddenInput, max_length=MAX_TEXT)
+
+    def expected(self) -> tuple[str, str] | None:
+        """What the person saw, or None from a form that did not say (nothing to compare)."""
+        if "consent_was" not in self.data:
+            return None
+        return self.cleaned_data["consent_was"], self.cleaned_data["note_was"]

@@ -55,8 +55,9 @@ class StaleEdit(ValidationError):
     """Someone saved the answer after the editor loaded it, so this save was refused.
 
     ``refused`` holds the values that were not saved (the page shows them again, so the person's
-    text is kept); ``current`` is the answer as stored now (``None`` if there is none), saved by
-    ``saved_by`` at ``saved_at``."""
+    text is kept) and ``stored`` the same fields as they are stored now (the other person's
+    version); ``current`` is the answer as stored now (``None`` if there is none, or for the
+    family's consent), saved by ``saved_by`` at ``saved_at``."""
 
     def __init__(
         self,
@@ -67,6 +68,7 @@ class StaleEdit(ValidationError):
         current: AuditAnswer | None,
         saved_by: User | None = None,
         saved_at=None,
+        stored: Mapping[str, Any] | None = None,
     ):
         super().__init__(message, code="stale")
         self.item_key = item_key
@@ -74,6 +76,18 @@ class StaleEdit(ValidationError):
         self.current = current
         self.saved_by = saved_by
         self.saved_at = saved_at
+        if stored is None:
+            stored = {name: getattr(current, name, None) for name in self.refused}
+        self.stored = dict(stored)
+
+
+class AlreadyMoved(workflow.IllegalMove):
+    """The audit is already where the move would take it: the same move was made a moment before
+    (a button pressed twice, or by two people at once). Nothing was done again."""
+
+
+class AlreadySignedOff(AlreadyMoved, AuditLocked):
+    """A sign-off of an audit signed off a moment before: already moved, and locked."""
 
 
 # --- small helpers -------------------------------------------------------------------------------
@@ -309,6 +323,27 @@ def _clean(item: ResolvedItem, name: str, value: Any) -> Any:
     return text
 
 
+def _untouched_since(current: AuditAnswer | None, expected_revision: int, names: Iterable[str]) -> bool:
+    """Whether none of the fields ``names`` of the stored answer changed since it was at
+    ``expected_revision`` (as its history keeps it; 0: before the first save): a save of those
+    fields from that revision then overwrites nobody's work, even though other fields of the item
+    were saved meanwhile (the practitioner and the auditor rating one item at the same time)."""
+    names = list(names)
+    if current is None or expected_revision > current.revision:
+        return False
+    if expected_revision == 0:
+        # The fields of an answer not saved yet: no level, no value, no text.
+        base = {name: "" if name in TEXT_FIELDS else None for name in names}
+    else:
+        found = (
+            current.history.filter(revision=expected_revision).order_by("-history_id").values(*names).first()
+        )
+        if found is None:
+            return False
+        base = dict(found)
+    return all(base[name] == getattr(current, name) for name in names)
+
+
 def _stale(audit: Audit, item_key: str, refused: Mapping[str, Any]) -> StaleEdit:
     current = AuditAnswer.objects.filter(audit=audit, item_key=item_key).select_related("updated_by").first()
     if current is None:
@@ -344,8 +379,9 @@ def answer_save(
     the item is in the audit's resolved tool and each value fits it (a level of its rubric; a
     value of its type: ``ValidationError``); the revision (``StaleEdit``, carrying the refused
     values and the answer as stored, saved by whom and when). The claim is one conditional UPDATE,
-    so of two saves from the same revision exactly one wins; the history row is attributed to the
-    acting user.
+    so of two saves of a field from the same revision exactly one wins; the history row is
+    attributed to the acting user. A save whose fields nobody changed since ``expected_revision``
+    (someone saved other fields of the item meanwhile) is not stale: it is saved on top.
     """
     if not fields:
         raise ValidationError("Nothing to save.")
@@ -364,19 +400,24 @@ def answer_save(
         )
     _tool, item = _item(current_audit, item_key)
     cleaned = {name: _clean(item, name, value) for name, value in fields.items()}
-    claimed = AuditAnswer.objects.filter(
-        audit_id=current_audit.pk, item_key=item_key, revision=expected_revision
-    ).update(**cleaned, revision=F("revision") + 1, updated_by=acting_user, updated_at=timezone.now())
-    if claimed == 1:
-        answer = AuditAnswer.objects.get(audit_id=current_audit.pk, item_key=item_key)
+    answers = AuditAnswer.objects.filter(audit_id=current_audit.pk, item_key=item_key)
+
+    def claim(revision: int) -> AuditAnswer | None:
+        claimed = answers.filter(revision=revision).update(
+            **cleaned, revision=F("revision") + 1, updated_by=acting_user, updated_at=timezone.now()
+        )
+        if claimed != 1:
+            return None
+        answer = answers.get()
         # The UPDATE above bypasses django-simple-history: saving the claimed row through the model
         # writes its history row, attributed to the acting user (same values, same transaction).
         _save(answer, acting_user)
         return answer
-    if (
-        expected_revision == 0
-        and not AuditAnswer.objects.filter(audit_id=current_audit.pk, item_key=item_key).exists()
-    ):
+
+    answer = claim(expected_revision)
+    if answer is not None:
+        return answer
+    if expected_revision == 0 and not answers.exists():
         answer = AuditAnswer(
             audit=current_audit, item_key=item_key, revision=1, updated_by=acting_user, **cleaned
         )
@@ -387,6 +428,13 @@ def answer_save(
             return answer
         except IntegrityError:
             pass  # someone saved the first answer between the check and the insert: stale
+    stored = answers.first()
+    if stored is not None and _untouched_since(stored, expected_revision, cleaned):
+        # Every save of an answer locks the audit first (_locked_copy), so the answer stays at
+        # this revision until this transaction ends.
+        answer = claim(stored.revision)
+        if answer is not None:
+            return answer
     raise _stale(current_audit, item_key, fields)
 
 
@@ -511,7 +559,11 @@ def audit_move(*, audit: Audit, to_status: str, acting_user: User, comment: str 
     """Move the audit to ``to_status`` and return the recorded move; the caller's ``audit`` shows
     the result.
 
-    Refuses, in this order: a signed-off audit (``AuditLocked``, whoever asks); a legal move the
+    Refuses, in this order: a move to where the audit is already (``AlreadyMoved``, naming who
+    made it and when: the same button pressed twice, or by two people at once; the audit row is
+    locked first, so the second of two moves at once waits and finds it made, and nothing is
+    recorded, marked or emailed twice; for a sign-off, ``AlreadySignedOff``, an ``AuditLocked``
+    too); a signed-off audit (``AuditLocked``, whoever asks); a legal move the
     acting user may not make (``PermissionDenied``, see ``accounts.access.may_move_audit``); an
     illegal move, a send back without a comment, a move someone made a moment before
     (``audits.workflow.IllegalMove``); a submission with rubric ratings that differ without a
@@ -527,6 +579,9 @@ def audit_move(*, audit: Audit, to_status: str, acting_user: User, comment: str 
     back tells the previous holder, with the comment; a sign-off tells both parties.
     """
     current = _locked_copy(audit)
+    if current.status == to_status:
+        _refresh(audit, current)
+        raise _already_moved(current)
     _check_unlocked(current)
     legal = to_status in workflow.allowed_moves(current.status)
     if legal and not access.may_move_audit(acting_user, current, to_status):
@@ -551,6 +606,27 @@ def audit_move(*, audit: Audit, to_status: str, acting_user: User, comment: str 
     return move
 
 
+def _already_moved(audit: Audit) -> AlreadyMoved:
+    last = (
+        AuditMove.objects.filter(audit_id=audit.pk, to_status=audit.status)
+        .select_related("moved_by")
+        .order_by("-moved_at", "-pk")
+        .first()
+    )
+    when = f" by {last.moved_by} at {_when(last.moved_at)}" if last is not None else ""
+    if audit.status == S.SIGNED_OFF:
+        message = f"This audit was already signed off{when}: nothing more was done."
+    else:
+        moved = "sent back" if last is not None and last.is_send_back else "moved"
+        message = (
+            f"This audit is already at “{audit.get_status_display()}” ({moved} there{when}): "
+            "nothing more was done."
+        )
+    if audit.status == S.SIGNED_OFF:
+        return AlreadySignedOff(message, code="already_moved")
+    return AlreadyMoved(message, code="already_moved")
+
+
 def _recompute_measures(audit: Audit) -> None:
     """A signed-off audit changes the authority's audit measures from the period of its sign-off
     on: mark them stale (the incremental job recomputes them after commit)."""
@@ -562,15 +638,67 @@ def _recompute_measures(audit: Audit) -> None:
 # --- the family's consent ----------------------------------------------------------------------------
 
 
+CONSENT_FIELDS = ("family_consent", "family_consent_note")
+
+
+def _consent_key(consent: str, note: str) -> tuple[str, str]:
+    # A browser posts a textarea's line ends as CRLF and a hidden input's as LF: compare the words.
+    return consent, (note or "").replace("\r\n", "\n").strip()
+
+
+def _consent_stale(audit: Audit, refused: Mapping[str, Any]) -> StaleEdit:
+    """The refusal of a consent saved from an out-of-date page: who recorded the consent as it is
+    now, and when (the newest history row where it changed)."""
+    stored = {name: getattr(audit, name) for name in CONSENT_FIELDS}
+    saved_by, saved_at = None, None
+    for row in audit.history.order_by("-history_date", "-history_id").values(
+        *CONSENT_FIELDS, "history_user_id", "history_date"
+    ):
+        if {name: row[name] for name in CONSENT_FIELDS} != stored:
+            break
+        saved_by, saved_at = row["history_user_id"], row["history_date"]
+    user = User.objects.filter(pk=saved_by).first() if saved_by else None
+    who = str(user) if user is not None else "Someone"
+    message = (
+        f"{who} recorded the family's consent at {_when(saved_at)}, after you opened the page, so your "
+        "change was not saved. Their version is shown; yours is kept so nothing is lost."
+    )
+    return StaleEdit(
+        message,
+        item_key="consent",
+        refused=refused,
+        current=None,
+        saved_by=user,
+        saved_at=saved_at,
+        stored=stored,
+    )
+
+
 @transaction.atomic
-def consent_record(*, audit: Audit, consent: str, note: str, acting_user: User) -> Audit:
+def consent_record(
+    *,
+    audit: Audit,
+    consent: str,
+    note: str,
+    acting_user: User,
+    expected: tuple[str, str] | None = None,
+) -> Audit:
     """Record whether the family agreed to give feedback ("given", "declined", "not_asked") and a
     note; "not_asked" needs the reason. Only the audit's practitioner or auditor, and never on a
-    signed-off audit (``AuditLocked``). Returns the audit as saved (the caller's object too)."""
+    signed-off audit (``AuditLocked``). Returns the audit as saved (the caller's object too).
+
+    ``expected`` is the consent and note as the page showed them: when someone recorded another
+    since, the save is refused (``StaleEdit`` with both versions), so two people recording the
+    consent at once never overwrite each other silently. The audit's other changes (a move) do not
+    make it stale."""
     current = _locked_copy(audit)
     _check_unlocked(current)
     if not access.may_record_consent(acting_user, current):
         raise PermissionDenied("Only the audit's practitioner or auditor records the family's consent.")
+    if expected is not None and _consent_key(current.family_consent, current.family_consent_note) != (
+        _consent_key(*expected)
+    ):
+        raise _consent_stale(current, {"family_consent": consent, "family_consent_note": note})
     if consent not in CONSENT_CHOICES:
         raise ValidationError({"family_consent": f"{consent!r} is not one of {', '.join(CONSENT_CHOICES)}."})
     note = (note or "").strip()

@@ -6,6 +6,8 @@ same 404 as a missing one), asks ``accounts.access`` what the person may do, and
 to ``audits.auditing``.
 """
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,6 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
 from accounts import access
 from accounts.models import Role
@@ -268,7 +271,12 @@ def audit_page_context(*, user, audit: Audit) -> dict:
         "rubric_agreed": sum(1 for entry in rubric if entry.is_answered),
         "disagreements": sum(1 for entry in rubric if entry.differs),
         "consent_form": audit_forms.ConsentForm(
-            initial={"consent": audit.family_consent, "note": audit.family_consent_note}
+            initial={
+                "consent": audit.family_consent,
+                "note": audit.family_consent_note,
+                "consent_was": audit.family_consent,
+                "note_was": audit.family_consent_note,
+            }
         ),
         "may_record_consent": access.may_record_consent(user, audit),
         "followups": _followup_links(audit),
@@ -282,6 +290,23 @@ def audit_page_context(*, user, audit: Audit) -> dict:
 def detail(request, pk: int):
     audit = _audit_or_404(request, pk)
     return render(request, "audits/audit/detail.html", audit_page_context(user=request.user, audit=audit))
+
+
+def _item_response(request, audit: Audit, tool, item, number: int) -> HttpResponse:
+    """One item as stored now, laid out as on the page (a narrative column or a full-width item)."""
+    stored = AuditAnswer.objects.filter(audit=audit, item_key=item.key).select_related("updated_by").first()
+    writable = audit_forms.writable_fields(user=request.user, audit=audit)
+    entry = audit_forms.audit_item(item, number, stored, writable)
+    return render(
+        request,
+        entry.template,
+        {
+            "audit": audit,
+            "entry": entry,
+            "levels": audit_forms.level_labels(tool),
+            "guidance": guidance_for_items(items=[item], authority_id=audit.authority_id),
+        },
+    )
 
 
 def _status_fragment(request, audit: Audit, entry_key: str, *, status: int = 200, **context) -> HttpResponse:
@@ -306,21 +331,7 @@ def answer(request, pk: int, item_key: str):
         raise Http404("Not found.")
     item, number = found
     if request.method == "GET":
-        stored = (
-            AuditAnswer.objects.filter(audit=audit, item_key=item_key).select_related("updated_by").first()
-        )
-        writable = audit_forms.writable_fields(user=request.user, audit=audit)
-        entry = audit_forms.audit_item(item, number, stored, writable)
-        return render(
-            request,
-            "audits/audit/_item.html",
-            {
-                "audit": audit,
-                "entry": entry,
-                "levels": audit_forms.level_labels(tool),
-                "guidance": guidance_for_items(items=[item], authority_id=audit.authority_id),
-            },
-        )
+        return _item_response(request, audit, tool, item, number)
 
     field = request.POST.get("field", "")
     if not access.may_write_answer_field(request.user, audit, field):
@@ -343,13 +354,17 @@ def answer(request, pk: int, item_key: str):
             **{field: value},
         )
     except auditing.StaleEdit as stale:
+        raw = request.POST.getlist(field)
         return _status_fragment(
             request,
             audit,
             item_key,
             status=CONFLICT_STATUS,
             stale=stale,
-            refused_text=_refused_text(item, field, request.POST.getlist(field)),
+            field_label=audit_forms.FIELD_LABELS[field],
+            refused_text=_refused_text(item, field, raw),
+            stored_text=_in_words(item, field, stale.stored.get(field)),
+            keep_vals=_keep_mine(field, raw, stale),
         )
     except auditing.AuditLocked:
         return _status_fragment(
@@ -365,15 +380,42 @@ def answer(request, pk: int, item_key: str):
         )
     except ValidationError as error:
         return _status_fragment(request, audit, item_key, status=400, error=" ".join(error.messages))
+    if request.POST.get("then") == "item":
+        # "Keep mine" after a conflict: the whole item as stored now, the person's value in it.
+        response = _item_response(request, audit, tool, item, number)
+        return reswap(retarget(response, f"#item-{item_key}"), "outerHTML")
     return _status_fragment(request, audit, item_key, saved=saved)
 
 
 def _refused_text(item, field: str, raw: list[str]) -> str:
     """What the person entered, in words, to keep on the page when their save is refused."""
     if field in audit_forms.RATING_FIELDS:
-        labels = {str(value): f"{value} · {label}" for value, label, _descriptor in item.levels}
-        return labels.get(raw[-1] if raw else "", "no level")
+        return _in_words(item, field, raw[-1] if raw else None)
+    if item.options and field == "value":
+        return _in_words(item, field, raw)
     return "\n".join(raw)
+
+
+def _in_words(item, field: str, value) -> str:
+    """A stored (or posted) value of one field of an item as the page shows it: a level with its
+    label, the labels of the options chosen, the text itself."""
+    if field in audit_forms.RATING_FIELDS:
+        labels = {str(level): f"{level} · {label}" for level, label, _descriptor in item.levels}
+        return labels.get("" if value is None else str(value), "no level")
+    if value in (None, "", []):
+        return ""
+    if field == "value" and item.options:
+        labels = dict(item.options)
+        chosen = value if isinstance(value, list) else [value]
+        return ", ".join(str(labels.get(str(option), option)) for option in chosen)
+    return str(value)
+
+
+def _keep_mine(field: str, raw: list[str], stale: auditing.StaleEdit) -> str:
+    """The values the "Keep mine" button posts (``hx-vals``): the person's value again, from the
+    revision stored now, so that it is saved on top of the other person's, knowingly."""
+    revision = stale.current.revision if stale.current is not None else 0
+    return json.dumps({"field": field, field: raw, "revision": str(revision), "then": "item"})
 
 
 @login_required
@@ -385,7 +427,8 @@ def move(request, pk: int):
         messages.error(request, "Choose a move and keep the comment short.")
         return redirect("audits:detail", pk=audit.pk)
     to_status = form.cleaned_data["to_status"]
-    if not access.may_move_audit(request.user, audit, to_status):
+    # A move to where the audit already is (the form posted twice) is answered by audit_move.
+    if audit.status != to_status and not access.may_move_audit(request.user, audit, to_status):
         messages.error(
             request, "You cannot make this move: the audit is not with you, or it cannot go there now."
         )
@@ -394,6 +437,9 @@ def move(request, pk: int):
         done = auditing.audit_move(
             audit=audit, to_status=to_status, acting_user=request.user, comment=form.cleaned_data["comment"]
         )
+    except auditing.AlreadyMoved as already:
+        messages.info(request, already.messages[0])
+        return redirect("audits:detail", pk=audit.pk)
     except (ValidationError, PermissionDenied) as error:
         text = (
             " ".join(error.messages) if isinstance(error, ValidationError) else "You cannot make this move."
@@ -418,7 +464,10 @@ def consent(request, pk: int):
                 consent=form.cleaned_data["consent"],
                 note=form.cleaned_data["note"],
                 acting_user=request.user,
+                expected=form.expected(),
             )
+        except auditing.StaleEdit as stale:
+            return _consent_conflict(request, audit, stale)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -426,3 +475,20 @@ def consent(request, pk: int):
     else:
         messages.error(request, "Choose whether the family gave consent.")
     return redirect(f"{reverse('audits:detail', kwargs={'pk': audit.pk})}#consent")
+
+
+def _consent_conflict(request, audit: Audit, stale: auditing.StaleEdit) -> HttpResponse:
+    """The audit page again, with both versions of the family's consent side by side: the one
+    recorded meanwhile and the person's, not saved, which they may keep or drop."""
+    audit.refresh_from_db()
+    choices = dict(audit_forms.CONSENT_LABELS)
+    context = audit_page_context(user=request.user, audit=audit)
+    context["consent_conflict"] = {
+        "stale": stale,
+        "theirs": choices.get(stale.stored["family_consent"], stale.stored["family_consent"]),
+        "theirs_note": stale.stored["family_consent_note"],
+        "yours_consent": stale.refused["family_consent"],
+        "yours": choices.get(stale.refused["family_consent"], stale.refused["family_consent"]),
+        "yours_note": stale.refused["family_consent_note"],
+    }
+    return render(request, "audits/audit/detail.html", context, status=CONFLICT_STATUS)

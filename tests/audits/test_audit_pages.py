@@ -243,7 +243,7 @@ def test_stale_autosave_is_refused_with_the_persons_text_kept(personas, login):
     html = response.content.decode()
     at = timezone.localtime(saved.updated_at).strftime("%H:%M")
     assert f"Bob saved this item at {at} while you were editing" in html
-    assert "Your text is kept below: copy what you need and reload" in html
+    assert "Both versions are shown: keep yours" in html
     assert "Gran helps every day." in html
     assert 'data-testid="conflict"' in html
     # Nothing is overwritten, and the page keeps its stale revision until the person reloads.
