@@ -512,17 +512,29 @@ class _Plan:
     mark_ids: list[int] = field(default_factory=list)
 
 
-def _plans(
-    runs: list[JobRun], ranges: dict[Group, tuple[date, date]], measures: list[str] | None = None
-) -> tuple[list[_Plan], list[JobRun]]:
-    """The plan of each run (one query for the marks, one for the stored ranges); and the
-    incremental runs that find no marks left (another run has counted them). A full run does every
-    measure and consumes the authority's marks; with ``measures``, only those, and no mark."""
-    marks: dict[int, list[tuple[int, date | None, str]]] = defaultdict(list)
+Marks = dict[int, list[tuple[int, date | None, str]]]
+
+
+def _marks(runs: list[JobRun]) -> Marks:
+    """The runs' authorities' marks (one query), read before anything the job counts: a change
+    committed after this read is counted by the next run, whatever this one sees of it."""
+    marks: Marks = defaultdict(list)
     for authority_id, pk, since, scope in PendingRecompute.objects.filter(
         authority_id__in=[run.authority_id for run in runs]
     ).values_list("authority_id", "pk", "since", "scope"):
         marks[authority_id].append((pk, since, scope))
+    return marks
+
+
+def _plans(
+    runs: list[JobRun],
+    ranges: dict[Group, tuple[date, date]],
+    marks: Marks,
+    measures: list[str] | None = None,
+) -> tuple[list[_Plan], list[JobRun]]:
+    """The plan of each run from its authority's ``marks`` (one query for the stored ranges); and
+    the incremental runs that find no marks left (another run has counted them). A full run does
+    every measure and consumes the authority's marks; with ``measures``, only those, and no mark."""
     stored = _stored_ranges([run.authority_id for run in runs if run.kind == JobKind.INCREMENTAL])
     plans, nothing = [], []
     for run in runs:
@@ -562,8 +574,9 @@ def _execute(runs: list[JobRun], measures: list[str] | None = None) -> tuple[int
     row, deletes the periods it recomputed, inserts their values and deletes exactly the marks it
     read. The reporting periods, derived from the records alone, are rewritten first."""
     ids = [run.authority_id for run in runs]
+    marks = _marks(runs)
     ranges, calendar_range = _ranges(ids)
-    plans, nothing = _plans(runs, ranges, measures)
+    plans, nothing = _plans(runs, ranges, marks, measures)
     for run in nothing:
         _succeed(run, rows=0, mark_ids=[])
     if not plans:
